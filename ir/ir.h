@@ -210,4 +210,24 @@ bool zdm_migration_column_is_new(const zdm_migration *m, zdm_name table, const c
 /* A readable dump of the IR, one op per line, for tests and --dump-ir. */
 void zdm_ir_dump(zdm_buf *out, const zdm_migration *m);
 
+/* The table (enum) an op leaves behind, computed from op->before (enum_before)
+ * and the op's fields; NULL for DROP_TABLE and for ops on no table. sema sets
+ * op->after with it before zdm_schema_apply; apply computes it when unset. */
+const zdm_table *zdm_op_table_after(zdm_arena *a, const zdm_op *op);
+const zdm_enum *zdm_op_enum_after(zdm_arena *a, const zdm_op *op);
+
+/* Whether raw SQL text mentions the identifier `ident` as a column reference
+ * (not inside a string literal, not as a function name). Used where PostgreSQL
+ * tracks a dependency we can only see as text: a CHECK or an index expression
+ * that a dropped column takes with it, and the default constraint name. */
+bool zdm_raw_mentions(const char *raw, const char *ident);
+
+/* The cast the database applies to `alter column ... type` without `using`
+ * (PostgreSQL's assignment casts, which the other dialects also have):
+ * NONE: no cast, a conversion must be written; SAFE: every value converts;
+ * CHECKED: a cast exists but may fail or lose data on some values (narrowing,
+ * shorter length, time zone). The one table is in ir/cast.c. */
+typedef enum { ZDM_CAST_NONE = 0, ZDM_CAST_SAFE, ZDM_CAST_CHECKED } zdm_cast;
+zdm_cast zdm_cast_between(const zdm_coltype *from, const zdm_coltype *to);
+
 #endif

@@ -1,0 +1,131 @@
+/*
+ * pgsql_int.h - what the PostgreSQL backend's files share: the backend state,
+ * the step builders (timeouts, the lock-retry DO block, checks), type mapping,
+ * estimates, and the lowering functions the dialect table points at.
+ *
+ * Invariants: every piece of SQL is built with zdm_sqlf against
+ * zdm_dialect_postgres; every step gets its timeouts from pgsql_step_sql or
+ * pgsql_retry_sql, never by hand. Everything lives in the compile arena.
+ */
+#ifndef ZDM_PGSQL_INT_H
+#define ZDM_PGSQL_INT_H
+
+#include "../dialect.h"
+#include "../sqlfmt.h"
+
+extern const zdm_dialect zdm_dialect_postgres;
+#define PG (&zdm_dialect_postgres)
+
+/* One table whose new columns are backfilled: one sync trigger covers them all. */
+typedef struct pgsql_sync {
+    zdm_name table;
+    const char *fn;             /* function name (in the table's schema) */
+    const char *trg;            /* trigger name */
+    zdm_vec(const zdm_op *) fills; /* the BACKFILL ops on this table */
+    zdm_vec(const char *) cols; /* columns kept in sync, in first-seen order */
+} pgsql_sync;
+
+typedef struct pgsql_state {
+    int64_t lock_timeout_ms;
+    int64_t stmt_timeout_ms;    /* from the file; 0: size per step */
+    uint64_t batch;
+    int64_t pause_ms;
+    zdm_vec(pgsql_sync *) syncs;
+} pgsql_state;
+
+static inline pgsql_state *pgsql_st(zdm_lower_ctx *cx) { return cx->state; }
+
+/* ---- pgsql_step.c: step text -------------------------------------------- */
+
+/* A dollar-quote tag that does not occur in `body` ("$zdm$", "$zdm1$", ...). */
+const char *pgsql_dollar_tag(zdm_arena *a, const char *body);
+/* `to_regclass('"s"."t"')` argument: the quoted, qualified name as a literal. */
+const char *pgsql_regclass(zdm_lower_ctx *cx, const zdm_name *n);
+/* The index's name qualified with its table's schema. */
+zdm_name pgsql_index_name(const zdm_index *ix);
+/* The SET lock_timeout / statement_timeout lines for a step. */
+void pgsql_timeouts(zdm_buf *b, const zdm_step *s);
+/* forward/rollback text for a plain statement (or a psql block) under the
+ * step's timeouts. */
+const char *pgsql_step_sql(zdm_lower_ctx *cx, const zdm_step *s, const char *sql);
+/* Retries `ddl` on lock_not_available with capped, jittered exponential
+ * backoff inside a DO block; when `guard` is set the ddl only runs when that
+ * boolean SQL condition holds. Sets s->retried and sizes statement_timeout to
+ * cover all attempts plus `work_s` seconds of work. */
+const char *pgsql_retry_sql(zdm_lower_ctx *cx, zdm_step *s, const char *guard, const char *ddl,
+                            double work_s);
+/* statement_timeout sized for `work_s` seconds of work (< 0: unknown). */
+int64_t pgsql_stmt_timeout(zdm_lower_ctx *cx, double work_s);
+/* A DO block raising an error unless `cond` holds: an inline pre-check. */
+const char *pgsql_assert_sql(zdm_lower_ctx *cx, const char *name, const char *cond,
+                             const char *hint);
+/* One check: SELECT 'name' AS "check", (cond) AS ok */
+const char *pgsql_check_sql(zdm_lower_ctx *cx, const char *name, const char *cond);
+void pgsql_pre(zdm_lower_ctx *cx, zdm_step *s, const char *name, const char *cond);
+void pgsql_post(zdm_lower_ctx *cx, zdm_step *s, const char *name, const char *cond);
+/* Conditions used by checks and guards. */
+const char *pgsql_cond_table(zdm_lower_ctx *cx, const zdm_name *t, bool exists);
+const char *pgsql_cond_column(zdm_lower_ctx *cx, const zdm_name *t, const char *col,
+                              bool exists);
+/* Sets the lock-related fields of a step in one call. */
+void pgsql_lock(zdm_step *s, const char *lock, zdm_lock_level level);
+void pgsql_risk_strong_lock(zdm_lower_ctx *cx, zdm_step *s, const zdm_name *t, const char *what);
+/* A name of at most 63 bytes: prefix_parts..., hashed when too long. */
+const char *pgsql_object_name(zdm_arena *a, const char *prefix, const char *a1,
+                              const char *a2);
+
+/* ---- pgsql_types.c ---------------------------------------------------------- */
+
+/* The PostgreSQL type for a portable type (serial columns: serial/bigserial). */
+const char *pgsql_type(zdm_lower_ctx *cx, const zdm_coltype *t, bool serial);
+/* What format_type() prints for it, or NULL when only to_regtype can tell. */
+const char *pgsql_format_type(zdm_lower_ctx *cx, const zdm_coltype *t);
+/* A literal or raw value as SQL (raw: this dialect's variant, verbatim). */
+const char *pgsql_value(zdm_lower_ctx *cx, const zdm_value *v);
+/* "name type [NOT NULL] [DEFAULT v] [GENERATED ... AS IDENTITY]" */
+const char *pgsql_column_def(zdm_lower_ctx *cx, const zdm_column *c);
+/* A post-check condition: the column exists with its type and nullability. */
+const char *pgsql_cond_column_shape(zdm_lower_ctx *cx, const zdm_name *t, const zdm_column *c);
+
+/* ---- pgsql_estimate.c ---------------------------------------------------------- */
+
+double pgsql_est_backfill(uint64_t rows, uint64_t batch);
+double pgsql_est_index(uint64_t rows);
+double pgsql_est_scan(uint64_t rows);
+/* Sets est_seconds and est_note from rows and a per-kind estimate function. */
+void pgsql_estimate(zdm_lower_ctx *cx, zdm_step *s, const zdm_name *t, uint64_t rows,
+                    double (*fn)(uint64_t), const char *what);
+
+/* ---- lowering (one file per area) ---------------------------------------------- */
+
+int pgsql_lower_create_table(zdm_lower_ctx *cx, const zdm_op *op);
+int pgsql_lower_add_column(zdm_lower_ctx *cx, const zdm_op *op);
+int pgsql_lower_set_not_null(zdm_lower_ctx *cx, const zdm_op *op);
+int pgsql_lower_create_index(zdm_lower_ctx *cx, const zdm_op *op);
+int pgsql_lower_drop_index(zdm_lower_ctx *cx, const zdm_op *op);
+int pgsql_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op);
+/* Fills the existing rows of a column just added with a raw default (its
+ * default is already set, so only rows that predate it are NULL). */
+int pgsql_default_fill(zdm_lower_ctx *cx, const zdm_op *op, const zdm_column *col);
+/* SET NOT NULL for `col` of `table` in the validate phase (shared by
+ * set_not_null and add column NOT NULL without a default). */
+int pgsql_not_null_steps(zdm_lower_ctx *cx, const zdm_op *op, const zdm_name *table,
+                         const char *col);
+/* The sync trigger steps for every table with backfills (called by finish). */
+int pgsql_sync_finish(zdm_lower_ctx *cx);
+/* The sync record of a table, or NULL. */
+pgsql_sync *pgsql_sync_find(zdm_lower_ctx *cx, const zdm_name *t);
+/* The backfill expression that defines `col` (NULL when none), with its where. */
+const zdm_op *pgsql_fill_of(zdm_lower_ctx *cx, const zdm_name *t, const char *col,
+                            const zdm_value **expr);
+/* The column's value at the start of the migration as SQL: the column itself,
+ * or for a column added and backfilled in this migration the expression that
+ * will fill it (NULL when neither is known). */
+const char *pgsql_start_value(zdm_lower_ctx *cx, const zdm_name *t, const char *col);
+/* The phase an index build belongs to (after the backfills of its table). */
+zdm_phase pgsql_index_phase(zdm_lower_ctx *cx, const zdm_name *t);
+/* CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS ..., preceded by the
+ * clean-up of an INVALID index of that name (a psql \gexec). */
+const char *pgsql_create_index_sql(zdm_lower_ctx *cx, const zdm_index *ix);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * pgsql_table.c - CREATE TABLE for PostgreSQL: one step in the expand phase.
+ *
+ * A new table is empty and nobody uses it yet, so the only lock that matters
+ * is the SHARE ROW EXCLUSIVE a foreign key takes on the table it references:
+ * only then is the step wrapped in the lock retry.
+ */
+#include "pgsql_int.h"
+
+#include <string.h>
+
+static const char *fk_action(zdm_fk_action a)
+{
+    switch (a) {
+    case ZDM_FK_CASCADE: return "CASCADE";
+    case ZDM_FK_SET_NULL: return "SET NULL";
+    case ZDM_FK_SET_DEFAULT: return "SET DEFAULT";
+    case ZDM_FK_RESTRICT: return "RESTRICT";
+    case ZDM_FK_NO_ACTION: return "NO ACTION";
+    case ZDM_FK_UNSPECIFIED: break;
+    }
+    return NULL;
+}
+
+static void put_cols(zdm_buf *b, const char *const *cols, size_t n)
+{
+    zdm_buf_putc(b, '(');
+    for (size_t i = 0; i < n; i++)
+        zdm_sqlf(b, PG, "%s%I", i ? ", " : "", cols[i]);
+    zdm_buf_putc(b, ')');
+}
+
+static void put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c)
+{
+    zdm_sqlf(b, PG, "CONSTRAINT %I ", c->name);
+    switch (c->kind) {
+    case ZDM_CON_PRIMARY: zdm_buf_puts(b, "PRIMARY KEY "); break;
+    case ZDM_CON_UNIQUE: zdm_buf_puts(b, "UNIQUE "); break;
+    case ZDM_CON_FOREIGN: zdm_buf_puts(b, "FOREIGN KEY "); break;
+    case ZDM_CON_CHECK:
+        zdm_sqlf(b, PG, "CHECK %R", pgsql_value(cx, c->check));
+        return;
+    }
+    put_cols(b, c->cols, c->ncols);
+    if (c->kind != ZDM_CON_FOREIGN)
+        return;
+    zdm_sqlf(b, PG, " REFERENCES %N ", &c->ref_table);
+    put_cols(b, c->ref_cols, c->nref_cols);
+    if (fk_action(c->on_delete))
+        zdm_sqlf(b, PG, " ON DELETE %s", fk_action(c->on_delete));
+    if (fk_action(c->on_update))
+        zdm_sqlf(b, PG, " ON UPDATE %s", fk_action(c->on_update));
+}
+
+/* The first table a foreign key references (each is locked), or NULL. */
+static const zdm_name *fk_target(const zdm_table *t)
+{
+    for (size_t i = 0; i < t->ncons; i++)
+        if (t->cons[i]->kind == ZDM_CON_FOREIGN)
+            return &t->cons[i]->ref_table;
+    return NULL;
+}
+
+/* PostgreSQL makes primary-key, identity and serial columns NOT NULL itself. */
+static bool effective_not_null(const zdm_table *t, const zdm_column *c)
+{
+    if (c->not_null || c->identity != ZDM_IDENTITY_NONE || c->serial)
+        return true;
+    const zdm_constraint *pk = zdm_table_primary_key(t);
+    for (size_t i = 0; pk && i < pk->ncols; i++)
+        if (strcmp(pk->cols[i], c->name) == 0)
+            return true;
+    return false;
+}
+
+static const char *create_sql(zdm_lower_ctx *cx, const zdm_table *t)
+{
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    zdm_sqlf(&b, PG, "CREATE TABLE IF NOT EXISTS %N (", &t->name);
+    for (size_t i = 0; i < t->ncols; i++)
+        zdm_sqlf(&b, PG, "%s\n    %s", i ? "," : "", pgsql_column_def(cx, t->cols[i]));
+    for (size_t i = 0; i < t->ncons; i++) {
+        zdm_buf_puts(&b, ",\n    ");
+        put_constraint(cx, &b, t->cons[i]);
+    }
+    zdm_buf_puts(&b, "\n);");
+    return zdm_buf_cstr(&b);
+}
+
+static void table_checks(zdm_lower_ctx *cx, zdm_step *s, const zdm_table *t)
+{
+    const char *qn = zdm_name_str(cx->arena, t->name);
+    pgsql_pre(cx, s, zdm_sprintf(cx->arena, "table %s does not exist yet", qn),
+              pgsql_cond_table(cx, &t->name, false));
+    pgsql_post(cx, s, zdm_sprintf(cx->arena, "table %s exists", qn),
+               pgsql_cond_table(cx, &t->name, true));
+    for (size_t i = 0; i < t->ncols; i++) {
+        zdm_column c = *t->cols[i];
+        c.not_null = effective_not_null(t, t->cols[i]);
+        pgsql_post(cx, s,
+                   zdm_sprintf(cx->arena, "column %s.%s is %s%s", qn, c.name,
+                               zdm_coltype_str(cx->arena, &c.type), c.not_null ? " not null" : ""),
+                   pgsql_cond_column_shape(cx, &t->name, &c));
+    }
+}
+
+int pgsql_lower_create_table(zdm_lower_ctx *cx, const zdm_op *op)
+{
+    const zdm_table *t = op->after;
+    zdm_step *s = zdm_plan_step(cx->plan, ZDM_PHASE_EXPAND, ZDM_STEP_TX,
+                                zdm_sprintf(cx->arena, "create table %s",
+                                            zdm_name_str(cx->arena, t->name)));
+    s->op = op;
+    s->lock_timeout_ms = pgsql_st(cx)->lock_timeout_ms;
+    s->est_seconds = 0.1;
+    s->est_note = "catalog change only";
+    const char *sql = create_sql(cx, t);
+    const char *drop = zdm_sqlf_str(cx->arena, PG, "DROP TABLE IF EXISTS %N;", &t->name);
+    const zdm_name *ref = fk_target(t);
+    if (ref) {
+        pgsql_lock(s, "SHARE ROW EXCLUSIVE on each referenced table (brief)",
+                   ZDM_LOCK_BLOCKS_WRITES);
+        s->why = "A new table is empty; its foreign keys lock the tables they reference "
+                 "briefly, so the step retries on lock timeout.";
+        s->forward = pgsql_retry_sql(cx, s, NULL, sql, 0);
+        s->rollback = pgsql_retry_sql(cx, s, NULL, drop, 0);
+        pgsql_risk_strong_lock(cx, s, ref, "Creating the foreign keys");
+    } else {
+        pgsql_lock(s, "none on existing tables", ZDM_LOCK_NONE);
+        s->why = "A new, empty table that no application uses yet: no existing table is locked.";
+        s->statement_timeout_ms = pgsql_stmt_timeout(cx, 0);
+        s->forward = pgsql_step_sql(cx, s, zdm_sprintf(cx->arena, "%s\n", sql));
+        s->rollback = pgsql_step_sql(cx, s, zdm_sprintf(cx->arena, "%s\n", drop));
+    }
+    s->rollback_note = "the table and every row written to it are dropped";
+    table_checks(cx, s, t);
+    return 0;
+}

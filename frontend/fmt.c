@@ -1,0 +1,478 @@
+/*
+ * fmt.c - the canonical printer (zdm fmt). It prints the tree, not the text:
+ * lower-case keywords, canonical type names, identifiers quoted only where
+ * needed, literals re-escaped, raw fragments verbatim. Comments come back from
+ * ast_file.comments and are placed by their byte offsets relative to the
+ * statements (see place_comments).
+ *
+ * Invariant: fmt(parse(fmt(x))) == fmt(x). Everything printed here must parse
+ * back to the same tree, and the comment and blank-line placement must be a
+ * fixed point (a comment printed before a statement stays before it).
+ */
+#include "fmt.h"
+
+#include <string.h>
+
+/* ---- names and values ------------------------------------------------------------ */
+
+/* The reserved words of the grammar: a name spelt like one is quoted so it
+ * reads back as a name. Unreserved keywords (type, key, value, ...) are valid
+ * names everywhere a name goes and stay bare. */
+static const char *const reserved[] = {
+    "add", "alter", "as", "asc", "check", "column", "constraint", "create", "default",
+    "desc", "drop", "false", "foreign", "index", "not", "null", "on", "primary",
+    "references", "rename", "set", "table", "to", "true", "unique", "using", "where",
+};
+
+static bool needs_quotes(const char *s)
+{
+    if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+        return true;
+    for (const char *c = s; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '$'))
+            return true;
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strcmp(s, reserved[i]) == 0)
+            return true;
+    return false;
+}
+
+static void put_quoted(zdm_buf *b, const char *s, char q)
+{
+    zdm_buf_putc(b, q);
+    for (; *s; s++) {
+        if (*s == q)
+            zdm_buf_putc(b, q);
+        zdm_buf_putc(b, *s);
+    }
+    zdm_buf_putc(b, q);
+}
+
+static void put_ident(zdm_buf *b, ast_ident id)
+{
+    if (!id.name)
+        return;
+    if (needs_quotes(id.name))
+        put_quoted(b, id.name, '"');
+    else
+        zdm_buf_puts(b, id.name);
+}
+
+static void put_qname(zdm_buf *b, const ast_qname *q)
+{
+    if (q->schema.name) {
+        put_ident(b, q->schema);
+        zdm_buf_putc(b, '.');
+    }
+    put_ident(b, q->name);
+}
+
+static void put_idents(zdm_buf *b, const ast_ident_list *l)
+{
+    zdm_buf_putc(b, '(');
+    for (size_t i = 0; i < l->len; i++) {
+        if (i)
+            zdm_buf_puts(b, ", ");
+        put_ident(b, l->items[i]);
+    }
+    zdm_buf_putc(b, ')');
+}
+
+static void put_expr(zdm_buf *b, const ast_expr *e)
+{
+    switch (e->kind) {
+    case AST_LIT_STRING:
+        put_quoted(b, e->text, '\'');
+        return;
+    case AST_LIT_NUMBER: case AST_LIT_TRUE: case AST_LIT_FALSE: case AST_LIT_NULL:
+        zdm_buf_puts(b, e->text);
+        return;
+    case AST_RAW:
+        zdm_buf_puts(b, e->text);
+        for (size_t i = 0; i < e->variants.len; i++)
+            zdm_buf_printf(b, " %s %s", e->variants.items[i].family, e->variants.items[i].text);
+        return;
+    }
+}
+
+static void put_type(zdm_buf *b, const ast_type *t)
+{
+    if (t->serial)
+        zdm_buf_puts(b, t->kind == ZDM_TY_BIGINT ? "bigserial"
+                        : t->kind == ZDM_TY_SMALLINT ? "smallserial" : "serial");
+    else
+        zdm_buf_puts(b, t->name ? t->name : "?");
+    if (t->kind == ZDM_TY_OTHER) {
+        if (t->args)
+            zdm_buf_puts(b, t->args);
+    } else if (t->p >= 0 && t->s >= 0) {
+        zdm_buf_printf(b, "(%d,%d)", (int)t->p, (int)t->s);
+    } else if (t->p >= 0) {
+        zdm_buf_printf(b, "(%d)", (int)t->p);
+    }
+    if (t->array)
+        zdm_buf_puts(b, "[]");
+}
+
+/* ---- clauses ------------------------------------------------------------------------ */
+
+static void put_ref(zdm_buf *b, const ast_ref *r)
+{
+    zdm_buf_puts(b, "references ");
+    put_qname(b, &r->table);
+    if (r->cols.len) {
+        zdm_buf_putc(b, ' ');
+        put_idents(b, (const ast_ident_list *)&r->cols);
+    }
+    if (r->on_delete)
+        zdm_buf_printf(b, " on delete %s", zdm_fk_action_name(r->on_delete));
+    if (r->on_update)
+        zdm_buf_printf(b, " on update %s", zdm_fk_action_name(r->on_update));
+}
+
+static void put_coldef(zdm_buf *b, const ast_coldef *c)
+{
+    put_ident(b, c->name);
+    zdm_buf_putc(b, ' ');
+    put_type(b, &c->type);
+    if (c->null == ZDM_NULL_NOT_NULL)
+        zdm_buf_puts(b, " not null");
+    else if (c->null == ZDM_NULL_NULL)
+        zdm_buf_puts(b, " null");
+    if (c->def) {
+        zdm_buf_puts(b, " default ");
+        put_expr(b, c->def);
+    }
+    if (c->pk)
+        zdm_buf_puts(b, " primary key");
+    if (c->unique)
+        zdm_buf_puts(b, " unique");
+    if (c->ref) {
+        zdm_buf_putc(b, ' ');
+        put_ref(b, c->ref);
+    }
+    if (c->check) {
+        zdm_buf_puts(b, " check ");
+        put_expr(b, c->check);
+    }
+    if (c->identity == ZDM_IDENTITY_ALWAYS)
+        zdm_buf_puts(b, " generated always as identity");
+    else if (c->identity == ZDM_IDENTITY_BY_DEFAULT)
+        zdm_buf_puts(b, " generated by default as identity");
+}
+
+static void put_constraint(zdm_buf *b, const ast_constraint *c)
+{
+    if (c->name.name) {
+        zdm_buf_puts(b, "constraint ");
+        put_ident(b, c->name);
+        zdm_buf_putc(b, ' ');
+    }
+    const ast_ident_list *cols = (const ast_ident_list *)&c->cols;
+    switch (c->kind) {
+    case AST_CON_PRIMARY:
+        zdm_buf_puts(b, "primary key ");
+        put_idents(b, cols);
+        break;
+    case AST_CON_UNIQUE:
+        zdm_buf_puts(b, "unique ");
+        put_idents(b, cols);
+        break;
+    case AST_CON_FOREIGN:
+        zdm_buf_puts(b, "foreign key ");
+        put_idents(b, cols);
+        zdm_buf_putc(b, ' ');
+        put_ref(b, c->ref);
+        break;
+    case AST_CON_CHECK:
+        zdm_buf_puts(b, "check ");
+        put_expr(b, c->check);
+        break;
+    }
+}
+
+static void put_alter(zdm_buf *b, const ast_alter *a)
+{
+    switch (a->kind) {
+    case AST_AT_ADD_COLUMN:
+        zdm_buf_puts(b, "add column ");
+        put_coldef(b, a->coldef);
+        return;
+    case AST_AT_DROP_COLUMN:
+        zdm_buf_puts(b, "drop column ");
+        put_ident(b, a->col);
+        return;
+    case AST_AT_RENAME_COLUMN:
+        zdm_buf_puts(b, "rename column ");
+        put_ident(b, a->col);
+        zdm_buf_puts(b, " to ");
+        put_ident(b, a->to);
+        return;
+    case AST_AT_ADD_CONSTRAINT:
+        zdm_buf_puts(b, "add ");
+        put_constraint(b, a->con);
+        return;
+    case AST_AT_DROP_CONSTRAINT:
+        zdm_buf_puts(b, "drop constraint ");
+        put_ident(b, a->con_name);
+        return;
+    default:
+        break;
+    }
+    zdm_buf_puts(b, "alter column ");
+    put_ident(b, a->col);
+    switch (a->kind) {
+    case AST_AT_ALTER_TYPE:
+        zdm_buf_puts(b, " type ");
+        put_type(b, &a->type);
+        if (a->using_) {
+            zdm_buf_puts(b, " using ");
+            put_expr(b, a->using_);
+        }
+        if (a->revert) {
+            zdm_buf_puts(b, " revert ");
+            put_expr(b, a->revert);
+        }
+        break;
+    case AST_AT_SET_NOT_NULL: zdm_buf_puts(b, " set not null"); break;
+    case AST_AT_DROP_NOT_NULL: zdm_buf_puts(b, " drop not null"); break;
+    case AST_AT_SET_DEFAULT:
+        zdm_buf_puts(b, " set default ");
+        put_expr(b, a->def);
+        break;
+    case AST_AT_DROP_DEFAULT: zdm_buf_puts(b, " drop default"); break;
+    default: break;
+    }
+}
+
+/* ---- statements --------------------------------------------------------------------- */
+
+static void put_create_table(zdm_buf *b, const ast_stmt *s)
+{
+    zdm_buf_puts(b, "create table ");
+    put_qname(b, &s->u.create_table.table);
+    zdm_buf_puts(b, " (\n");
+    for (size_t i = 0; i < s->u.create_table.elems.len; i++) {
+        const ast_table_elem *e = &s->u.create_table.elems.items[i];
+        zdm_buf_puts(b, "  ");
+        if (e->col)
+            put_coldef(b, e->col);
+        else
+            put_constraint(b, e->con);
+        zdm_buf_puts(b, i + 1 < s->u.create_table.elems.len ? ",\n" : "\n");
+    }
+    zdm_buf_putc(b, ')');
+}
+
+static void put_create_index(zdm_buf *b, const ast_stmt *s)
+{
+    zdm_buf_puts(b, s->u.create_index.unique ? "create unique index " : "create index ");
+    put_ident(b, s->u.create_index.name);
+    zdm_buf_puts(b, " on ");
+    put_qname(b, &s->u.create_index.table);
+    zdm_buf_puts(b, " (");
+    for (size_t i = 0; i < s->u.create_index.elems.len; i++) {
+        const ast_index_elem *e = &s->u.create_index.elems.items[i];
+        if (i)
+            zdm_buf_puts(b, ", ");
+        if (e->expr)
+            put_expr(b, e->expr);
+        else
+            put_ident(b, e->col);
+        if (e->order != ZDM_ORDER_DEFAULT)
+            zdm_buf_puts(b, e->order == ZDM_ORDER_ASC ? " asc" : " desc");
+    }
+    zdm_buf_putc(b, ')');
+    if (s->u.create_index.where) {
+        zdm_buf_puts(b, " where ");
+        put_expr(b, s->u.create_index.where);
+    }
+}
+
+static void put_backfill(zdm_buf *b, const ast_stmt *s)
+{
+    zdm_buf_puts(b, "backfill ");
+    put_qname(b, &s->u.backfill.table);
+    zdm_buf_puts(b, " set ");
+    for (size_t i = 0; i < s->u.backfill.sets.len; i++) {
+        const ast_set_item *it = &s->u.backfill.sets.items[i];
+        if (i)
+            zdm_buf_puts(b, ", ");
+        put_ident(b, it->col);
+        zdm_buf_puts(b, " = ");
+        put_expr(b, it->value);
+    }
+    if (s->u.backfill.where) {
+        zdm_buf_puts(b, " where ");
+        put_expr(b, s->u.backfill.where);
+    }
+    if (s->u.backfill.batch)
+        zdm_buf_printf(b, " batch %s", s->u.backfill.batch->text);
+}
+
+static void put_set(zdm_buf *b, const ast_setting *st)
+{
+    zdm_buf_puts(b, "set ");
+    put_ident(b, st->name);
+    zdm_buf_puts(b, " = ");
+    if (st->kind == AST_SETV_STRING)
+        put_quoted(b, st->text, '\'');
+    else if (st->kind == AST_SETV_IDENT && strcmp(st->text, "true") && strcmp(st->text, "false"))
+        put_ident(b, (ast_ident){.name = st->text});
+    else
+        zdm_buf_puts(b, st->text);
+}
+
+static void put_enum(zdm_buf *b, const ast_stmt *s)
+{
+    if (s->kind == AST_CREATE_ENUM) {
+        zdm_buf_puts(b, "create type ");
+        put_qname(b, &s->u.create_enum.name);
+        zdm_buf_puts(b, " as enum (\n");
+        for (size_t i = 0; i < s->u.create_enum.labels.len; i++) {
+            zdm_buf_puts(b, "  ");
+            put_expr(b, &s->u.create_enum.labels.items[i]);
+            zdm_buf_puts(b, i + 1 < s->u.create_enum.labels.len ? ",\n" : "\n");
+        }
+        zdm_buf_putc(b, ')');
+        return;
+    }
+    zdm_buf_puts(b, "alter type ");
+    put_qname(b, &s->u.alter_enum.name);
+    zdm_buf_puts(b, " add value ");
+    put_expr(b, &s->u.alter_enum.value);
+    if (s->u.alter_enum.pos != AST_ENUM_END) {
+        zdm_buf_puts(b, s->u.alter_enum.pos == AST_ENUM_BEFORE ? " before " : " after ");
+        put_expr(b, &s->u.alter_enum.anchor);
+    }
+}
+
+static void put_stmt(zdm_buf *b, const ast_stmt *s)
+{
+    switch (s->kind) {
+    case AST_MIGRATION:
+        zdm_buf_puts(b, "migration ");
+        put_quoted(b, s->u.migration.title, '\'');
+        break;
+    case AST_ASSUME:
+        zdm_buf_puts(b, "assume ");
+        put_qname(b, &s->u.assume.table);
+        zdm_buf_printf(b, " has %s rows", s->u.assume.rows.text);
+        break;
+    case AST_SET: put_set(b, &s->u.set); break;
+    case AST_CREATE_TABLE: put_create_table(b, s); break;
+    case AST_DROP_TABLE:
+        zdm_buf_puts(b, "drop table ");
+        put_qname(b, &s->u.drop_table.table);
+        break;
+    case AST_RENAME_TABLE:
+        zdm_buf_puts(b, "rename table ");
+        put_qname(b, &s->u.rename_table.table);
+        zdm_buf_puts(b, " to ");
+        put_qname(b, &s->u.rename_table.to);
+        break;
+    case AST_ALTER_TABLE:
+        zdm_buf_puts(b, "alter table ");
+        put_qname(b, &s->u.alter_table.table);
+        zdm_buf_putc(b, ' ');
+        put_alter(b, &s->u.alter_table.action);
+        break;
+    case AST_CREATE_INDEX: put_create_index(b, s); break;
+    case AST_DROP_INDEX:
+        zdm_buf_puts(b, "drop index ");
+        put_qname(b, &s->u.drop_index.name);
+        if (s->u.drop_index.table.name.name) {
+            zdm_buf_puts(b, " on ");
+            put_qname(b, &s->u.drop_index.table);
+        }
+        break;
+    case AST_BACKFILL: put_backfill(b, s); break;
+    case AST_CREATE_ENUM: case AST_ALTER_ENUM: put_enum(b, s); break;
+    case AST_EXECUTE:
+        zdm_buf_puts(b, "execute ");
+        put_expr(b, s->u.execute.sql);
+        if (s->u.execute.revert) {
+            zdm_buf_puts(b, " revert ");
+            put_expr(b, s->u.execute.revert);
+        } else {
+            zdm_buf_puts(b, " irreversible");
+        }
+        break;
+    }
+    zdm_buf_putc(b, ';');
+}
+
+/* ---- comments and blank lines ------------------------------------------------------
+ * A comment before a statement (or inside it) is printed on its own line before
+ * the statement; a comment that starts on the line where a statement ends is
+ * printed after it on that line; comments after the last statement end the
+ * file. One blank line is kept where the source had at least one. */
+
+typedef struct printer {
+    zdm_buf *out;
+    const zdm_source *src;
+    uint32_t prev_end;  /* end of the last thing printed, in source offsets */
+    bool started;       /* something was printed */
+    size_t next;        /* next comment to place */
+    const ast_file *file;
+} printer;
+
+static int newlines_between(const zdm_source *src, uint32_t from, uint32_t to)
+{
+    int n = 0;
+    for (uint32_t i = from; i < to && i < src->len; i++)
+        n += src->text[i] == '\n';
+    return n;
+}
+
+/* Starts a new line for something that begins at `start` in the source. */
+static void line_start(printer *pr, uint32_t start)
+{
+    if (pr->started && newlines_between(pr->src, pr->prev_end, start) >= 2)
+        zdm_buf_putc(pr->out, '\n');
+    pr->started = true;
+}
+
+static void comment_line(printer *pr, const ast_comment *c, bool blank_rule)
+{
+    if (blank_rule)
+        line_start(pr, c->span.start);
+    pr->started = true;
+    zdm_buf_puts(pr->out, c->text);
+    zdm_buf_putc(pr->out, '\n');
+    pr->prev_end = c->span.end;
+}
+
+static void print_stmt(printer *pr, const ast_stmt *s)
+{
+    const ast_file *f = pr->file;
+    /* comments before the statement, each with its own blank-line rule */
+    while (pr->next < f->comments.len && f->comments.items[pr->next].span.start < s->span.start)
+        comment_line(pr, &f->comments.items[pr->next++], true);
+    /* the statement (and any comments inside it, hoisted above it) */
+    line_start(pr, s->span.start);
+    while (pr->next < f->comments.len && f->comments.items[pr->next].span.start < s->span.end)
+        comment_line(pr, &f->comments.items[pr->next++], false);
+    put_stmt(pr->out, s);
+    pr->prev_end = s->span.end;
+    /* comments starting on the line where it ends */
+    while (pr->next < f->comments.len) {
+        const ast_comment *c = &f->comments.items[pr->next];
+        if (newlines_between(pr->src, pr->prev_end, c->span.start) != 0)
+            break;
+        zdm_buf_putc(pr->out, ' ');
+        zdm_buf_puts(pr->out, c->text);
+        pr->prev_end = c->span.end;
+        pr->next++;
+    }
+    zdm_buf_putc(pr->out, '\n');
+}
+
+void zdm_fmt(zdm_buf *out, const ast_file *file)
+{
+    printer pr = {.out = out, .src = file->src, .file = file};
+    for (size_t i = 0; i < file->stmts.len; i++)
+        print_stmt(&pr, file->stmts.items[i]);
+    while (pr.next < file->comments.len)
+        comment_line(&pr, &file->comments.items[pr.next++], true);
+}
