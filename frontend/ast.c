@@ -205,8 +205,10 @@ static void time_zone(zdm_parser *p, ast_type *t, const ast_type_tail *tail)
     if (t->kind == ZDM_TY_TIMESTAMP) {
         t->kind = tail->tz > 0 ? ZDM_TY_TIMESTAMPTZ : ZDM_TY_TIMESTAMP;
     } else if (t->kind == ZDM_TY_TIME && tail->tz > 0) {
-        t->kind = ZDM_TY_OTHER; /* timetz: not portable, passed through */
-        t->name = "time with time zone";
+        t->kind = ZDM_TY_OTHER; /* timetz: not portable, passed through as written */
+        t->name = t->p >= 0 ? zdm_sprintf(p->arena, "time(%d) with time zone", (int)t->p)
+                            : "time with time zone";
+        t->p = -1;
     } else if (t->kind != ZDM_TY_TIME) {
         zdm_diag *d = parse_error(p, ZDM_E_TYPE_NAME, tail->tz_span,
                                   "'%s time zone' applies only to timestamp and time",
