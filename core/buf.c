@@ -121,6 +121,17 @@ void zdm_buf_printf(zdm_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+void zdm_buf_quoted(zdm_buf *b, const char *s, char q)
+{
+    zdm_buf_putc(b, q);
+    for (; *s; s++) {
+        if (*s == q)
+            zdm_buf_putc(b, q);
+        zdm_buf_putc(b, *s);
+    }
+    zdm_buf_putc(b, q);
+}
+
 void zdm_buf_indent(zdm_buf *b, const char *s, const char *indent)
 {
     bool bol = true;

@@ -95,6 +95,9 @@ void zdm_buf_puts(zdm_buf *b, const char *s);
 void zdm_buf_putc(zdm_buf *b, char c);
 void zdm_buf_printf(zdm_buf *b, const char *fmt, ...) ZDM_PRINTF(2, 3);
 void zdm_buf_vprintf(zdm_buf *b, const char *fmt, va_list ap);
+/* Write s between two `q` characters, doubling every `q` inside: the one rule
+ * behind SQL identifiers ("a""b"), SQL strings ('it''s') and zdm's own. */
+void zdm_buf_quoted(zdm_buf *b, const char *s, char q);
 /* Write s with every line prefixed by `indent`. */
 void zdm_buf_indent(zdm_buf *b, const char *s, const char *indent);
 const char *zdm_buf_cstr(zdm_buf *b); /* "" for an empty buffer */

@@ -15,6 +15,9 @@
 #include <string.h>
 
 #define WINDOW 120
+/* A broken history can yield thousands of errors; past this many the rest are
+ * counted, not printed (the parser already stops at 50 of its own). */
+#define MAX_SHOWN 100
 
 void zdm_diags_init(zdm_diags *d, zdm_arena *a)
 {
@@ -135,7 +138,8 @@ void zdm_diags_render(FILE *out, zdm_diags *d)
     for (zdm_diag *g = d->head; g; g = g->next)
         v[n++] = g;
     qsort(v, n, sizeof *v, cmp);
-    for (size_t i = 0; i < n; i++) {
+    size_t shown = n < MAX_SHOWN ? n : MAX_SHOWN;
+    for (size_t i = 0; i < shown; i++) {
         zdm_diag *g = v[i];
         if (g->src) {
             unsigned line, col;
@@ -154,4 +158,6 @@ void zdm_diags_render(FILE *out, zdm_diags *d)
             fprintf(out, "%s:%u:%u: note: %s\n", g->src->path, line, col, g->note);
         }
     }
+    if (shown < n)
+        fprintf(out, "zdm: note: %zu more diagnostics not shown\n", n - shown);
 }

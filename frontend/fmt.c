@@ -37,23 +37,12 @@ static bool needs_quotes(const char *s)
     return false;
 }
 
-static void put_quoted(zdm_buf *b, const char *s, char q)
-{
-    zdm_buf_putc(b, q);
-    for (; *s; s++) {
-        if (*s == q)
-            zdm_buf_putc(b, q);
-        zdm_buf_putc(b, *s);
-    }
-    zdm_buf_putc(b, q);
-}
-
 static void put_ident(zdm_buf *b, ast_ident id)
 {
     if (!id.name)
         return;
     if (needs_quotes(id.name))
-        put_quoted(b, id.name, '"');
+        zdm_buf_quoted(b, id.name, '"');
     else
         zdm_buf_puts(b, id.name);
 }
@@ -82,7 +71,7 @@ static void put_expr(zdm_buf *b, const ast_expr *e)
 {
     switch (e->kind) {
     case AST_LIT_STRING:
-        put_quoted(b, e->text, '\'');
+        zdm_buf_quoted(b, e->text, '\'');
         return;
     case AST_LIT_NUMBER: case AST_LIT_TRUE: case AST_LIT_FALSE: case AST_LIT_NULL:
         zdm_buf_puts(b, e->text);
@@ -316,7 +305,7 @@ static void put_set(zdm_buf *b, const ast_setting *st)
     put_ident(b, st->name);
     zdm_buf_puts(b, " = ");
     if (st->kind == AST_SETV_STRING)
-        put_quoted(b, st->text, '\'');
+        zdm_buf_quoted(b, st->text, '\'');
     else if (st->kind == AST_SETV_IDENT && strcmp(st->text, "true") && strcmp(st->text, "false"))
         put_ident(b, (ast_ident){.name = st->text});
     else
@@ -352,7 +341,7 @@ static void put_stmt(zdm_buf *b, const ast_stmt *s)
     switch (s->kind) {
     case AST_MIGRATION:
         zdm_buf_puts(b, "migration ");
-        put_quoted(b, s->u.migration.title, '\'');
+        zdm_buf_quoted(b, s->u.migration.title, '\'');
         break;
     case AST_ASSUME:
         zdm_buf_puts(b, "assume ");

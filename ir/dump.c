@@ -11,17 +11,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-static void put_quoted(zdm_buf *b, const char *s, char q)
-{
-    zdm_buf_putc(b, q);
-    for (; *s; s++) {
-        if (*s == q)
-            zdm_buf_putc(b, q);
-        zdm_buf_putc(b, *s);
-    }
-    zdm_buf_putc(b, q);
-}
-
 /* Source text on one line: newlines and tabs as \n and \t. */
 static void put_oneline(zdm_buf *b, const char *s)
 {
@@ -45,7 +34,7 @@ static void put_value(zdm_buf *b, const zdm_value *v)
 {
     switch (v->kind) {
     case ZDM_V_NUMBER: zdm_buf_puts(b, v->text); break;
-    case ZDM_V_STRING: put_quoted(b, v->text, '\''); break;
+    case ZDM_V_STRING: zdm_buf_quoted(b, v->text, '\''); break;
     case ZDM_V_BOOL: zdm_buf_puts(b, v->b ? "true" : "false"); break;
     case ZDM_V_NULL: zdm_buf_puts(b, "null"); break;
     case ZDM_V_RAW:
@@ -175,7 +164,7 @@ static void put_enum(zdm_buf *b, const zdm_enum *e)
     zdm_buf_puts(b, " (");
     for (size_t i = 0; i < e->nlabels; i++) {
         zdm_buf_puts(b, i ? ", " : "");
-        put_quoted(b, e->labels[i], '\'');
+        zdm_buf_quoted(b, e->labels[i], '\'');
     }
     zdm_buf_putc(b, ')');
 }
@@ -208,11 +197,11 @@ static void put_enum_op(zdm_buf *b, const zdm_op *op)
     static const char *const pos[] = {"end", "before", "after"};
     if (op->kind == ZDM_OP_ADD_ENUM_VALUE) {
         zdm_buf_puts(b, " value=");
-        put_quoted(b, op->value, '\'');
+        zdm_buf_quoted(b, op->value, '\'');
         zdm_buf_printf(b, " pos=%s", pos[op->anchor_pos]);
         if (op->anchor_pos != ZDM_ENUM_END) {
             zdm_buf_putc(b, ' ');
-            put_quoted(b, op->anchor, '\'');
+            zdm_buf_quoted(b, op->anchor, '\'');
         }
         zdm_buf_puts(b, " enum_before=");
         put_enum(b, op->enum_before);
@@ -337,7 +326,7 @@ void zdm_ir_dump(zdm_buf *b, const zdm_migration *m)
 {
     zdm_buf_puts(b, "migration ");
     if (m->title)
-        put_quoted(b, m->title, '\'');
+        zdm_buf_quoted(b, m->title, '\'');
     else
         zdm_buf_puts(b, "-");
     zdm_buf_puts(b, "\nsettings");

@@ -61,13 +61,7 @@ static void quote_ident(zdm_buf *out, const char *s)
         zdm_buf_puts(out, s);
         return;
     }
-    zdm_buf_putc(out, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            zdm_buf_putc(out, '"');
-        zdm_buf_putc(out, *p);
-    }
-    zdm_buf_putc(out, '"');
+    zdm_buf_quoted(out, s, '"');
 }
 
 /* standard_conforming_strings is on by default since 9.1, so only quotes are
