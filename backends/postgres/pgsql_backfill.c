@@ -120,16 +120,18 @@ static const char *loop_body(zdm_lower_ctx *cx, const zdm_backfill_spec *sp)
              "    zdm_tries int;\n"
              "BEGIN\n"
              "    -- the upper key is read after the sync trigger exists: later rows are its job\n"
-             "    SELECT max(%I) INTO zdm_hi FROM %N;\n"
+             "    SELECT %I INTO zdm_hi FROM %N ORDER BY %I DESC LIMIT 1;\n"
              "    LOOP\n"
              "        IF zdm_lo IS NULL THEN\n"
-             "            SELECT min(%I), max(%I) INTO zdm_from, zdm_to FROM (SELECT %I FROM %N\n"
-             "                WHERE %I <= zdm_hi ORDER BY %I LIMIT %llu) AS zdm_batch;\n"
+             "            SELECT %I INTO zdm_from FROM %N WHERE %I <= zdm_hi ORDER BY %I LIMIT 1;\n"
              "        ELSE\n"
-             "            SELECT min(%I), max(%I) INTO zdm_from, zdm_to FROM (SELECT %I FROM %N\n"
-             "                WHERE %I > zdm_lo AND %I <= zdm_hi ORDER BY %I LIMIT %llu) AS zdm_batch;\n"
+             "            SELECT %I INTO zdm_from FROM %N\n"
+             "             WHERE %I > zdm_lo AND %I <= zdm_hi ORDER BY %I LIMIT 1;\n"
              "        END IF;\n"
-             "        EXIT WHEN zdm_to IS NULL;\n"
+             "        EXIT WHEN zdm_from IS NULL;\n"
+             "        SELECT zdm_k INTO zdm_to FROM (SELECT %I AS zdm_k FROM %N\n"
+             "            WHERE %I >= zdm_from AND %I <= zdm_hi ORDER BY %I LIMIT %llu) AS zdm_batch\n"
+             "         ORDER BY zdm_k DESC LIMIT 1;\n"
              "        zdm_tries := 0;\n"
              "        LOOP\n"
              "            BEGIN\n"
@@ -152,8 +154,8 @@ static const char *loop_body(zdm_lower_ctx *cx, const zdm_backfill_spec *sp)
              "        zdm_batches := zdm_batches + 1;\n"
              "        RAISE NOTICE 'zdm: backfill %%: batch %%, %% rows updated, key %% of %%',\n"
              "            %L, zdm_batches, zdm_done, zdm_to, zdm_hi;\n",
-             kt, kt, kt, kt, k, t, k, k, k, t, k, k, (unsigned long long)sp->batch, k, k, k, t,
-             k, k, k, (unsigned long long)sp->batch, t, sp->set_sql, k, sp->filter_sql,
+             kt, kt, kt, kt, k, t, k, k, t, k, k, k, t, k, k, k, k, t, k, k, k,
+             (unsigned long long)sp->batch, t, sp->set_sql, k, sp->filter_sql,
              cx->plan->defaults.retries, (long long)cx->plan->defaults.retry_cap_ms,
              (long long)cx->plan->defaults.retry_base_ms, label);
     if (sp->pause_ms > 0)

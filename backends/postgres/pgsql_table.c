@@ -105,6 +105,38 @@ static void table_checks(zdm_lower_ctx *cx, zdm_step *s, const zdm_table *t)
     }
 }
 
+/*
+ * The schema a new table goes into, when the history knows no table in it
+ * (public always exists): the language has no `create schema`, so the step
+ * creates it if missing, and its rollback drops it again once it is empty
+ * (RESTRICT: a schema that holds anything else is kept).
+ */
+static const char *new_schema(zdm_lower_ctx *cx, const zdm_table *t)
+{
+    const char *sch = t->name.schema;
+    if (!sch || strcmp(sch, "public") == 0)
+        return NULL;
+    const zdm_schema *base = cx->mig->base;
+    for (size_t i = 0; base && i < base->tables.len; i++) {
+        const char *o = base->tables.items[i]->name.schema;
+        if (o && strcmp(o, sch) == 0)
+            return NULL;
+    }
+    return sch;
+}
+
+/* PL/pgSQL statements: drop the schema if nothing is left in it. */
+static const char *drop_schema_block(zdm_lower_ctx *cx, const char *sch)
+{
+    return zdm_sqlf_str(cx->arena, PG,
+                        "BEGIN\n"
+                        "    DROP SCHEMA IF EXISTS %I;\n"
+                        "EXCEPTION WHEN dependent_objects_still_exist THEN\n"
+                        "    NULL; -- it holds other objects: keep it\n"
+                        "END;",
+                        sch);
+}
+
 int pgsql_lower_create_table(zdm_lower_ctx *cx, const zdm_op *op)
 {
     const zdm_table *t = op->after;
@@ -117,6 +149,17 @@ int pgsql_lower_create_table(zdm_lower_ctx *cx, const zdm_op *op)
     s->est_note = "catalog change only";
     const char *sql = create_sql(cx, t);
     const char *drop = zdm_sqlf_str(cx->arena, PG, "DROP TABLE IF EXISTS %N;", &t->name);
+    const char *sch = new_schema(cx, t);
+    const char *plain_drop = drop;
+    if (sch) {
+        const char *blk = drop_schema_block(cx, sch);
+        sql = zdm_sqlf_str(cx->arena, PG, "CREATE SCHEMA IF NOT EXISTS %I;\n%s", sch, sql);
+        plain_drop = zdm_sprintf(cx->arena, "%s\n%s\nDO %s\nBEGIN\n%s\nEND\n%s;", drop,
+                                 "-- the schema was created by this step if the history did not know it",
+                                 pgsql_dollar_tag(cx->arena, blk), blk,
+                                 pgsql_dollar_tag(cx->arena, blk));
+        drop = zdm_sprintf(cx->arena, "%s\n%s", drop, blk);
+    }
     const zdm_name *ref = fk_target(t);
     if (ref) {
         pgsql_lock(s, "SHARE ROW EXCLUSIVE on each referenced table (brief)",
@@ -131,9 +174,11 @@ int pgsql_lower_create_table(zdm_lower_ctx *cx, const zdm_op *op)
         s->why = "A new, empty table that no application uses yet: no existing table is locked.";
         s->statement_timeout_ms = pgsql_stmt_timeout(cx, 0);
         s->forward = pgsql_step_sql(cx, s, zdm_sprintf(cx->arena, "%s\n", sql));
-        s->rollback = pgsql_step_sql(cx, s, zdm_sprintf(cx->arena, "%s\n", drop));
+        s->rollback = pgsql_step_sql(cx, s, zdm_sprintf(cx->arena, "%s\n", plain_drop));
     }
-    s->rollback_note = "the table and every row written to it are dropped";
+    s->rollback_note = sch ? "the table and every row written to it are dropped, and its "
+                             "schema too if nothing else is left in it"
+                           : "the table and every row written to it are dropped";
     table_checks(cx, s, t);
     return 0;
 }
