@@ -275,7 +275,11 @@ static void unknown_index(sema *c, zdm_name n, zdm_span at)
 void sema_drop_index(sema *c, const ast_stmt *st)
 {
     const ast_qname *q = &st->u.drop_index.name;
+    const ast_qname *on = &st->u.drop_index.table;
     zdm_name n = sema_name(q);
+    /* An index lives in its table's schema: `drop index i on app.t` is app.i. */
+    if (!n.schema && on->name.name)
+        n.schema = sema_name(on).schema;
     zdm_table *t = NULL;
     zdm_index *x = zdm_schema_index(c->s, n, &t);
     if (!x) {
@@ -283,7 +287,6 @@ void sema_drop_index(sema *c, const ast_stmt *st)
             unknown_index(c, n, q->span);
         return;
     }
-    const ast_qname *on = &st->u.drop_index.table;
     if (on->name.name && !zdm_name_eq(sema_name(on), t->name)) {
         zdm_diag_add(c->d, ZDM_ERROR, SEMA_E_INDEX_TABLE, c->src, on->span,
                      "index \"%s\" is on table \"%s\", not \"%s\"", x->name,

@@ -52,6 +52,62 @@ static const char *todo_filter(zdm_lower_ctx *cx, const zdm_op *op)
     return zdm_buf_cstr(&b);
 }
 
+/* Rows of `col` that a later backfill in this migration writes again: "false"
+ * when none does, else the OR of their wheres (true without one). */
+static const char *later_fills(zdm_lower_ctx *cx, const zdm_op *op, const char *col)
+{
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    bool after = false, any = false;
+    for (size_t i = 0; i < cx->mig->ops.len; i++) {
+        const zdm_op *o = cx->mig->ops.items[i];
+        if (o == op) {
+            after = true;
+            continue;
+        }
+        if (!after || o->kind != ZDM_OP_BACKFILL || !zdm_name_eq(o->table, op->table))
+            continue;
+        for (size_t k = 0; k < o->nsets; k++) {
+            if (strcmp(o->sets[k].col, col) != 0)
+                continue;
+            if (!o->where)
+                return "true";
+            zdm_sqlf(&b, PG, "%scoalesce(%R, false)", any ? " OR " : "",
+                     pgsql_value(cx, o->where));
+            any = true;
+        }
+    }
+    return any ? zdm_buf_cstr(&b) : "false";
+}
+
+/* verify_post of one backfill: like the to-do filter, but a row a later
+ * backfill of the same column rewrote is that backfill's to check. */
+static const char *post_filter(zdm_lower_ctx *cx, const zdm_op *op)
+{
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    zdm_buf_putc(&b, '(');
+    size_t n = 0;
+    for (size_t i = 0; i < op->nsets; i++) {
+        const char *later = later_fills(cx, op, op->sets[i].col);
+        if (strcmp(later, "true") == 0)
+            continue;
+        const char *col = zdm_sqlf_str(cx->arena, PG, "%I", op->sets[i].col);
+        zdm_sqlf(&b, PG, "%s(%s IS DISTINCT FROM %s", n++ ? " OR " : "",
+                 cmp_expr(cx, &op->table, op->sets[i].col, col),
+                 cmp_expr(cx, &op->table, op->sets[i].col, fill_value(cx, op->sets[i].value)));
+        if (strcmp(later, "false") != 0)
+            zdm_sqlf(&b, PG, " AND NOT (%s)", later);
+        zdm_buf_putc(&b, ')');
+    }
+    if (n == 0)
+        return NULL;
+    zdm_buf_putc(&b, ')');
+    if (op->where)
+        zdm_sqlf(&b, PG, " AND coalesce(%R, false)", pgsql_value(cx, op->where));
+    return zdm_buf_cstr(&b);
+}
+
 static const char *set_list(zdm_lower_ctx *cx, const zdm_op *op)
 {
     zdm_buf b;
@@ -213,9 +269,11 @@ static zdm_step *backfill_step(zdm_lower_ctx *cx, const zdm_op *op, const zdm_ba
     s->forward = pgsql_step_sql(cx, s, zdm_sprintf(cx->arena, "DO %s\n%s\n%s;\n", tag, body, tag));
     s->rollback = "-- nothing to undo here: the backfilled columns are new in this migration "
                   "and the rollback of their add column drops them\n";
-    pgsql_post(cx, s, zdm_sprintf(cx->arena, "%s: no row left to do", what),
-               zdm_sqlf_str(cx->arena, PG, "NOT EXISTS (SELECT 1 FROM %N WHERE %s)", &op->table,
-                            sp->filter_sql));
+    const char *post = op->kind == ZDM_OP_BACKFILL ? post_filter(cx, op) : sp->filter_sql;
+    if (post)
+        pgsql_post(cx, s, zdm_sprintf(cx->arena, "%s: no row left to do", what),
+                   zdm_sqlf_str(cx->arena, PG, "NOT EXISTS (SELECT 1 FROM %N WHERE %s)",
+                                &op->table, post));
     backfill_risks(cx, s);
     return s;
 }
@@ -277,13 +335,62 @@ const char *pgsql_start_value(zdm_lower_ctx *cx, const zdm_name *t, const char *
         return zdm_sqlf_str(cx->arena, PG, "%I", col);
     const zdm_table *fin = zdm_schema_table(cx->mig->final, *t);
     const zdm_column *c = fin ? zdm_table_column(fin, col) : NULL;
-    const char *base = c && c->def ? pgsql_value(cx, c->def) : "NULL";
-    const zdm_value *expr;
-    const zdm_op *op = pgsql_fill_of(cx, t, col, &expr);
-    if (!op)
-        return base;
-    if (!op->where)
-        return pgsql_value(cx, expr);
-    return zdm_sqlf_str(cx->arena, PG, "CASE WHEN coalesce(%R, false) THEN %R ELSE %s END",
-                        pgsql_value(cx, op->where), pgsql_value(cx, expr), base);
+    const char *v = c && c->def ? pgsql_value(cx, c->def) : "NULL";
+    /* Every backfill of the column in file order: a later one wins where its
+     * `where` holds, an earlier one (or the default) stays elsewhere. */
+    pgsql_sync *sy = pgsql_sync_find(cx, t);
+    for (size_t i = 0; sy && i < sy->fills.len; i++) {
+        const zdm_op *op = sy->fills.items[i];
+        for (size_t k = 0; k < op->nsets; k++) {
+            if (strcmp(op->sets[k].col, col) != 0)
+                continue;
+            const char *e = pgsql_value(cx, op->sets[k].value);
+            v = op->where ? zdm_sqlf_str(cx->arena, PG,
+                                         "CASE WHEN coalesce(%R, false) THEN %R ELSE %s END",
+                                         pgsql_value(cx, op->where), e, v)
+                          : e;
+        }
+    }
+    return v;
+}
+
+/*
+ * The table as the migration will leave its rows, readable before it starts
+ * (for verify_pre): the columns this migration adds hold their default (or
+ * NULL) in an inner query, so a backfill or index expression may read them,
+ * and their start values (pgsql_start_value) in the outer one. NULL if the
+ * table is new.
+ */
+const char *pgsql_start_rel(zdm_lower_ctx *cx, const zdm_name *t)
+{
+    const zdm_table *bt = zdm_schema_table(cx->mig->base, *t);
+    const zdm_table *ft = zdm_schema_table(cx->mig->final, *t);
+    if (!bt)
+        return NULL;
+    if (!ft)
+        return zdm_sqlf_str(cx->arena, PG, "%N", t);
+    zdm_buf in, out;
+    zdm_buf_init(&in, cx->arena);
+    zdm_buf_init(&out, cx->arena);
+    size_t nnew = 0;
+    for (size_t i = 0; i < ft->ncols; i++) {
+        const zdm_column *c = ft->cols[i];
+        if (zdm_table_column(bt, c->name)) {
+            zdm_sqlf(&out, PG, "%s%I", i ? ", " : "", c->name);
+            continue;
+        }
+        nnew++;
+        zdm_sqlf(&in, PG, ", CAST(%s AS %s) AS %I", c->def ? pgsql_value(cx, c->def) : "NULL",
+                 pgsql_type(cx, &c->type, false), c->name);
+        const zdm_value *e;
+        if (pgsql_fill_of(cx, t, c->name, &e))
+            zdm_sqlf(&out, PG, "%s%s AS %I", i ? ", " : "", pgsql_start_value(cx, t, c->name),
+                     c->name);
+        else
+            zdm_sqlf(&out, PG, "%s%I", i ? ", " : "", c->name); /* its default, typed */
+    }
+    if (nnew == 0)
+        return zdm_sqlf_str(cx->arena, PG, "%N", t);
+    return zdm_sqlf_str(cx->arena, PG, "(SELECT %s FROM (SELECT *%s FROM %N) AS %I) AS %I",
+                        zdm_buf_cstr(&out), zdm_buf_cstr(&in), t, t->name, t->name);
 }

@@ -75,11 +75,13 @@ static void concurrent_timeouts(zdm_lower_ctx *cx, zdm_step *s)
     pgsql_lock(s, "SHARE UPDATE EXCLUSIVE", ZDM_LOCK_CONCURRENT);
 }
 
-/* Duplicates among the values the index will hold, computed from the rows as
- * they are when the migration starts (NULLs never collide). */
+/* Duplicates among the values the index will hold, computed before the
+ * migration from the rows as it will leave them (pgsql_start_rel: new
+ * columns with their default or backfill value); NULLs never collide. */
 static void unique_precheck(zdm_lower_ctx *cx, zdm_step *s, const zdm_index *ix)
 {
-    if (!zdm_schema_table(cx->mig->base, ix->table))
+    const char *start = pgsql_start_rel(cx, &ix->table);
+    if (!start)
         return;
     zdm_buf cols, keys, notnull;
     zdm_buf_init(&cols, cx->arena);
@@ -87,25 +89,21 @@ static void unique_precheck(zdm_lower_ctx *cx, zdm_step *s, const zdm_index *ix)
     zdm_buf_init(&notnull, cx->arena);
     for (size_t i = 0; i < ix->nelems; i++) {
         const zdm_index_elem *e = &ix->elems[i];
-        const char *v = e->col ? pgsql_start_value(cx, &ix->table, e->col)
+        const char *v = e->col ? zdm_sqlf_str(cx->arena, PG, "%I", e->col)
                                : pgsql_value(cx, e->expr);
-        if (!v || (!e->col && pgsql_sync_find(cx, &ix->table)))
-            return; /* an expression may read a column that does not exist yet */
         /* Named in a subquery: GROUP BY (0) would mean "column 0". */
         zdm_sqlf(&cols, PG, "%s(%s) AS zdm_k%zu", i ? ", " : "", v, i + 1);
         zdm_sqlf(&keys, PG, "%szdm_k%zu", i ? ", " : "", i + 1);
         zdm_sqlf(&notnull, PG, "%szdm_k%zu IS NOT NULL", i ? " AND " : "", i + 1);
     }
-    if (ix->where && pgsql_sync_find(cx, &ix->table))
-        return;
     const char *where = ix->where ? zdm_sqlf_str(cx->arena, PG, " WHERE %R",
                                                  pgsql_value(cx, ix->where))
                                   : "";
     pgsql_pre(cx, s, zdm_sprintf(cx->arena, "no duplicates for unique index %s", ix->name),
               zdm_sqlf_str(cx->arena, PG,
-                           "NOT EXISTS (SELECT 1 FROM (SELECT %s FROM %N%s) AS zdm_keys WHERE %s "
+                           "NOT EXISTS (SELECT 1 FROM (SELECT %s FROM %s%s) AS zdm_keys WHERE %s "
                            "GROUP BY %s HAVING count(*) > 1)",
-                           zdm_buf_cstr(&cols), &ix->table, where, zdm_buf_cstr(&notnull),
+                           zdm_buf_cstr(&cols), start, where, zdm_buf_cstr(&notnull),
                            zdm_buf_cstr(&keys)));
 }
 
@@ -134,9 +132,42 @@ zdm_phase pgsql_index_phase(zdm_lower_ctx *cx, const zdm_name *t)
     return pgsql_sync_find(cx, t) ? ZDM_PHASE_VALIDATE : ZDM_PHASE_EXPAND;
 }
 
+/* Whether the schema (before or after the migration) has an index of that name. */
+static bool index_in(const zdm_schema *sc, const zdm_index *ix)
+{
+    return sc && zdm_schema_index(sc, pgsql_index_name(ix), NULL) != NULL;
+}
+
+/*
+ * An index dropped and made again under the same name in one migration (to
+ * change its definition): the drop waits for the contract phase otherwise, and
+ * CREATE ... IF NOT EXISTS would keep the old index and then lose both. So the
+ * drop moves up to the create's phase, where it runs just before it (its
+ * sequence number is lower), and the rollback undoes them in reverse.
+ */
+static void pull_drop_forward(zdm_lower_ctx *cx, const zdm_index *ix, zdm_phase ph)
+{
+    zdm_name in = pgsql_index_name(ix);
+    for (size_t i = 0; i < cx->plan->steps.len; i++) {
+        zdm_step *d = cx->plan->steps.items[i];
+        if (!d->op || d->op->kind != ZDM_OP_DROP_INDEX || d->phase <= ph)
+            continue;
+        zdm_name dn = pgsql_index_name(d->op->index);
+        if (!zdm_name_eq(dn, in))
+            continue;
+        d->phase = ph;
+        zdm_step_risk(cx->plan, d, ZDM_RISK_APP_COMPAT,
+                      "The index is dropped before its new definition is built (same name): "
+                      "queries that used it run without it during the build.",
+                      "Give the new index another name to build it first and drop the old "
+                      "one in the contract phase.");
+    }
+}
+
 int pgsql_lower_create_index(zdm_lower_ctx *cx, const zdm_op *op)
 {
     const zdm_index *ix = op->index;
+    pull_drop_forward(cx, ix, pgsql_index_phase(cx, &ix->table));
     zdm_step *s = zdm_plan_step(cx->plan, pgsql_index_phase(cx, &ix->table),
                                 ZDM_STEP_CONCURRENT_INDEX,
                                 zdm_sprintf(cx->arena, "create %sindex %s on %s",
@@ -150,12 +181,16 @@ int pgsql_lower_create_index(zdm_lower_ctx *cx, const zdm_op *op)
              "transaction block.";
     s->forward = pgsql_step_sql(cx, s, pgsql_create_index_sql(cx, ix));
     s->rollback = pgsql_step_sql(cx, s, drop_index_sql(cx, ix));
-    pgsql_pre(cx, s, zdm_sprintf(cx->arena, "index name %s is free", ix->name),
-              cond_index(cx, ix, false));
+    /* verify_pre sees the schema before the migration and verify_post the one
+     * after it: an index dropped and made again in it is checked where true. */
+    if (!index_in(cx->mig->base, ix))
+        pgsql_pre(cx, s, zdm_sprintf(cx->arena, "index name %s is free", ix->name),
+                  cond_index(cx, ix, false));
     if (ix->unique)
         unique_precheck(cx, s, ix);
-    pgsql_post(cx, s, zdm_sprintf(cx->arena, "index %s exists and is valid", ix->name),
-               cond_index(cx, ix, true));
+    if (index_in(cx->mig->final, ix))
+        pgsql_post(cx, s, zdm_sprintf(cx->arena, "index %s exists and is valid", ix->name),
+                   cond_index(cx, ix, true));
     build_risks(cx, s, ix);
     return 0;
 }
@@ -178,10 +213,12 @@ int pgsql_lower_drop_index(zdm_lower_ctx *cx, const zdm_op *op)
     s->rollback = pgsql_step_sql(cx, s, pgsql_create_index_sql(cx, ix));
     s->rollback_note = "the rollback rebuilds the index CONCURRENTLY: as long as the original "
                        "build";
-    pgsql_pre(cx, s, zdm_sprintf(cx->arena, "index %s exists", ix->name),
-              zdm_sqlf_str(cx->arena, PG, "NOT (%s)", cond_index(cx, ix, false)));
-    pgsql_post(cx, s, zdm_sprintf(cx->arena, "index %s is gone", ix->name),
-               cond_index(cx, ix, false));
+    if (index_in(cx->mig->base, ix))
+        pgsql_pre(cx, s, zdm_sprintf(cx->arena, "index %s exists", ix->name),
+                  zdm_sqlf_str(cx->arena, PG, "NOT (%s)", cond_index(cx, ix, false)));
+    if (!index_in(cx->mig->final, ix))
+        pgsql_post(cx, s, zdm_sprintf(cx->arena, "index %s is gone", ix->name),
+                   cond_index(cx, ix, false));
     zdm_step_risk(cx->plan, s, ZDM_RISK_APP_COMPAT,
                   "Queries that used the index get slower (sequential scans).",
                   "Check pg_stat_user_indexes.idx_scan is 0 (or its replacement is valid) "

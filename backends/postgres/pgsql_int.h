@@ -122,6 +122,8 @@ const zdm_op *pgsql_fill_of(zdm_lower_ctx *cx, const zdm_name *t, const char *co
  * or for a column added and backfilled in this migration the expression that
  * will fill it (NULL when neither is known). */
 const char *pgsql_start_value(zdm_lower_ctx *cx, const zdm_name *t, const char *col);
+/* The table with the values its rows will have once filled, for verify_pre. */
+const char *pgsql_start_rel(zdm_lower_ctx *cx, const zdm_name *t);
 /* The phase an index build belongs to (after the backfills of its table). */
 zdm_phase pgsql_index_phase(zdm_lower_ctx *cx, const zdm_name *t);
 /* CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS ..., preceded by the

@@ -44,12 +44,12 @@ static const char *drop_not_null(nn_ctx *n, zdm_step *s)
 static void nn_checks(nn_ctx *n, zdm_step *s)
 {
     zdm_lower_ctx *cx = n->cx;
-    const char *start = pgsql_start_value(cx, n->table, n->col);
-    if (start && zdm_schema_table(cx->mig->base, *n->table))
+    const char *start = pgsql_start_rel(cx, n->table);
+    if (start)
         pgsql_pre(cx, s,
                   zdm_sprintf(cx->arena, "no NULL in %s once filled", n->qcol),
-                  zdm_sqlf_str(cx->arena, PG, "NOT EXISTS (SELECT 1 FROM %N WHERE (%s) IS NULL)",
-                               n->table, start));
+                  zdm_sqlf_str(cx->arena, PG, "NOT EXISTS (SELECT 1 FROM %s WHERE %I IS NULL)",
+                               start, n->col));
     pgsql_post(cx, s, zdm_sprintf(cx->arena, "%s is NOT NULL", n->qcol),
                zdm_sqlf_str(cx->arena, PG,
                             "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "

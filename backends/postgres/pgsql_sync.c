@@ -8,8 +8,9 @@
  * over the NEW row when the writing statement did not set the column itself:
  * on INSERT when the column is NULL, on UPDATE when it is unchanged. The
  * expression and the backfill's `where` are evaluated as
- * `SELECT (expr) FROM (SELECT NEW.*) AS zdm_row`, so a raw fragment that names
- * the table's columns reads them from the new row; `#variable_conflict
+ * `SELECT (expr) FROM (SELECT NEW.*) AS <table>`, so a raw fragment that names
+ * the table's columns, bare or as `table.col` (as in UPDATE), reads them from
+ * the new row; `#variable_conflict
  * use_column` keeps a column from ever being taken for a plpgsql variable.
  *
  * Invariant: the trigger steps are added by finish, after every op, so in the
@@ -66,17 +67,18 @@ static void put_assignments(zdm_lower_ctx *cx, zdm_buf *b, const pgsql_sync *sy)
         const zdm_op *op = sy->fills.items[f];
         const char *ind = "    ";
         if (op->where) {
-            zdm_sqlf(b, PG, "    IF coalesce((SELECT %R FROM (SELECT NEW.*) AS zdm_row), false) THEN\n",
-                     pgsql_value(cx, op->where));
+            zdm_sqlf(b, PG, "    IF coalesce((SELECT %R FROM (SELECT NEW.*) AS %I), false) THEN\n",
+                     pgsql_value(cx, op->where), sy->table.name);
             ind = "        ";
         }
         for (size_t k = 0; k < op->nsets; k++) {
             const char *c = op->sets[k].col;
             zdm_sqlf(b, PG,
                      "%sIF zdm_fill_%zu THEN\n"
-                     "%s    NEW.%I := (SELECT %R FROM (SELECT NEW.*) AS zdm_row);\n"
+                     "%s    NEW.%I := (SELECT %R FROM (SELECT NEW.*) AS %I);\n"
                      "%sEND IF;\n",
-                     ind, col_index(sy, c), ind, c, pgsql_value(cx, op->sets[k].value), ind);
+                     ind, col_index(sy, c), ind, c, pgsql_value(cx, op->sets[k].value),
+                     sy->table.name, ind);
         }
         if (op->where)
             zdm_buf_puts(b, "    END IF;\n");

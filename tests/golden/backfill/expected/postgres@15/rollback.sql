@@ -20,7 +20,7 @@ BEGIN
         zdm_fill_1 := NEW.name_len IS NOT DISTINCT FROM OLD.name_len;
     END IF;
     IF zdm_fill_1 THEN
-        NEW.name_len := (SELECT (char_length(coalesce(name, ''))) FROM (SELECT NEW.*) AS zdm_row);
+        NEW.name_len := (SELECT (char_length(coalesce(name, ''))) FROM (SELECT NEW.*) AS users);
     END IF;
     RETURN NEW;
 END

@@ -9,7 +9,7 @@
 SELECT 'column users.name_len is int nullable' AS "check", coalesce((EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('users') AND attname = 'name_len' AND NOT attisdropped AND format_type(atttypid, atttypmod) = 'integer' AND attnotnull = false)), false) AS ok;
 
 -- step 03: backfill users in batches of 2000
-SELECT 'backfill users: no row left to do' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM users WHERE (name_len IS DISTINCT FROM (char_length(coalesce(name, '')))))), false) AS ok;
+SELECT 'backfill users: no row left to do' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM users WHERE ((name_len IS DISTINCT FROM (char_length(coalesce(name, ''))))))), false) AS ok;
 
 -- step 04: drop sync trigger zdm_sync_users_name_len (keeps users.name_len filled)
 SELECT 'sync trigger zdm_sync_users_name_len is gone' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = to_regclass('users') AND tgname = 'zdm_sync_users_name_len') AND to_regprocedure('zdm_sync_users_name_len()') IS NULL), false) AS ok;

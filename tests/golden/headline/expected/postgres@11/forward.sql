@@ -46,7 +46,7 @@ BEGIN
         zdm_fill_1 := NEW.email_normalized IS NOT DISTINCT FROM OLD.email_normalized;
     END IF;
     IF zdm_fill_1 THEN
-        NEW.email_normalized := (SELECT (lower(btrim(email))) FROM (SELECT NEW.*) AS zdm_row);
+        NEW.email_normalized := (SELECT (lower(btrim(email))) FROM (SELECT NEW.*) AS users);
     END IF;
     RETURN NEW;
 END
@@ -99,16 +99,18 @@ DECLARE
     zdm_tries int;
 BEGIN
     -- the upper key is read after the sync trigger exists: later rows are its job
-    SELECT max(id) INTO zdm_hi FROM users;
+    SELECT id INTO zdm_hi FROM users ORDER BY id DESC LIMIT 1;
     LOOP
         IF zdm_lo IS NULL THEN
-            SELECT min(id), max(id) INTO zdm_from, zdm_to FROM (SELECT id FROM users
-                WHERE id <= zdm_hi ORDER BY id LIMIT 5000) AS zdm_batch;
+            SELECT id INTO zdm_from FROM users WHERE id <= zdm_hi ORDER BY id LIMIT 1;
         ELSE
-            SELECT min(id), max(id) INTO zdm_from, zdm_to FROM (SELECT id FROM users
-                WHERE id > zdm_lo AND id <= zdm_hi ORDER BY id LIMIT 5000) AS zdm_batch;
+            SELECT id INTO zdm_from FROM users
+             WHERE id > zdm_lo AND id <= zdm_hi ORDER BY id LIMIT 1;
         END IF;
-        EXIT WHEN zdm_to IS NULL;
+        EXIT WHEN zdm_from IS NULL;
+        SELECT zdm_k INTO zdm_to FROM (SELECT id AS zdm_k FROM users
+            WHERE id >= zdm_from AND id <= zdm_hi ORDER BY id LIMIT 5000) AS zdm_batch
+         ORDER BY zdm_k DESC LIMIT 1;
         zdm_tries := 0;
         LOOP
             BEGIN

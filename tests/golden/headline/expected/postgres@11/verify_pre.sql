@@ -11,7 +11,7 @@ SELECT 'column users.email_normalized does not exist yet' AS "check", coalesce((
 
 -- step 04: create unique index idx_users_email_norm on users
 SELECT 'index name idx_users_email_norm is free' AS "check", coalesce((to_regclass('idx_users_email_norm') IS NULL), false) AS ok;
-SELECT 'no duplicates for unique index idx_users_email_norm' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM (SELECT ((lower(btrim(email)))) AS zdm_k1 FROM users) AS zdm_keys WHERE zdm_k1 IS NOT NULL GROUP BY zdm_k1 HAVING count(*) > 1)), false) AS ok;
+SELECT 'no duplicates for unique index idx_users_email_norm' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM (SELECT (email_normalized) AS zdm_k1 FROM (SELECT id, email, name, n, created_at, (lower(btrim(email))) AS email_normalized FROM (SELECT *, CAST(NULL AS text) AS email_normalized FROM users) AS users) AS users) AS zdm_keys WHERE zdm_k1 IS NOT NULL GROUP BY zdm_k1 HAVING count(*) > 1)), false) AS ok;
 
 -- step 05: set not null with a full scan on users.email_normalized
-SELECT 'no NULL in users.email_normalized once filled' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM users WHERE ((lower(btrim(email)))) IS NULL)), false) AS ok;
+SELECT 'no NULL in users.email_normalized once filled' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM (SELECT id, email, name, n, created_at, (lower(btrim(email))) AS email_normalized FROM (SELECT *, CAST(NULL AS text) AS email_normalized FROM users) AS users) AS users WHERE email_normalized IS NULL)), false) AS ok;

@@ -9,7 +9,7 @@
 SELECT 'column users.email_normalized is text not null' AS "check", coalesce((EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('users') AND attname = 'email_normalized' AND NOT attisdropped AND format_type(atttypid, atttypmod) = 'text' AND attnotnull = true)), false) AS ok;
 
 -- step 03: backfill users in batches of 5000
-SELECT 'backfill users: no row left to do' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM users WHERE (email_normalized IS DISTINCT FROM (lower(btrim(email)))))), false) AS ok;
+SELECT 'backfill users: no row left to do' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM users WHERE ((email_normalized IS DISTINCT FROM (lower(btrim(email))))))), false) AS ok;
 
 -- step 04: create unique index idx_users_email_norm on users
 SELECT 'index idx_users_email_norm exists and is valid' AS "check", coalesce((EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass('idx_users_email_norm') AND indisvalid)), false) AS ok;

@@ -31,7 +31,7 @@ SELECT 'column audit_log.at is timestamptz' AS "check", coalesce((EXISTS (SELECT
 SELECT 'column accounts.email_domain is text nullable' AS "check", coalesce((EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('accounts') AND attname = 'email_domain' AND NOT attisdropped AND format_type(atttypid, atttypmod) = 'text' AND attnotnull = false)), false) AS ok;
 
 -- step 09: backfill accounts in batches of 200
-SELECT 'backfill accounts: no row left to do' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM accounts WHERE (email_domain IS DISTINCT FROM (split_part(owner_email, '@', 2))) AND coalesce((owner_email like '%@%'), false))), false) AS ok;
+SELECT 'backfill accounts: no row left to do' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM accounts WHERE ((email_domain IS DISTINCT FROM (split_part(owner_email, '@', 2)))) AND coalesce((owner_email like '%@%'), false))), false) AS ok;
 
 -- step 12: set not null orders.total
 SELECT 'orders.total is NOT NULL' AS "check", coalesce((EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('orders') AND attname = 'total' AND attnotnull)), false) AS ok;

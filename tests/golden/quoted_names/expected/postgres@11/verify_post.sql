@@ -9,7 +9,7 @@
 SELECT 'column Order Items.from is text nullable' AS "check", coalesce((EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('"Order Items"') AND attname = 'from' AND NOT attisdropped AND format_type(atttypid, atttypmod) = 'text' AND attnotnull = false)), false) AS ok;
 
 -- step 03: backfill Order Items in batches of 1000
-SELECT 'backfill Order Items: no row left to do' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM "Order Items" WHERE ("from" IS DISTINCT FROM ("select" || '/' || "Qty")))), false) AS ok;
+SELECT 'backfill Order Items: no row left to do' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM "Order Items" WHERE (("from" IS DISTINCT FROM ("select" || '/' || "Qty"))))), false) AS ok;
 
 -- step 04: create index Order Items by "select" on Order Items
 SELECT 'index Order Items by "select" exists and is valid' AS "check", coalesce((EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass('"Order Items by ""select"""') AND indisvalid)), false) AS ok;

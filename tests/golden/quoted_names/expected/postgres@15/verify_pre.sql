@@ -13,4 +13,4 @@ SELECT 'column Order Items.from does not exist yet' AS "check", coalesce((NOT EX
 SELECT 'index name Order Items by "select" is free' AS "check", coalesce((to_regclass('"Order Items by ""select"""') IS NULL), false) AS ok;
 
 -- step 07: set not null Order Items.select
-SELECT 'no NULL in Order Items.select once filled' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM "Order Items" WHERE ("select") IS NULL)), false) AS ok;
+SELECT 'no NULL in Order Items.select once filled' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM (SELECT id, "select", "Qty", n, ("select" || '/' || "Qty") AS "from" FROM (SELECT *, CAST(NULL AS text) AS "from" FROM "Order Items") AS "Order Items") AS "Order Items" WHERE "select" IS NULL)), false) AS ok;

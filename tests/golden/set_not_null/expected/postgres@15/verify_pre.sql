@@ -6,4 +6,4 @@
 \set ON_ERROR_STOP on
 
 -- step 03: set not null users.name
-SELECT 'no NULL in users.name once filled' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM users WHERE (name) IS NULL)), false) AS ok;
+SELECT 'no NULL in users.name once filled' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM users WHERE name IS NULL)), false) AS ok;

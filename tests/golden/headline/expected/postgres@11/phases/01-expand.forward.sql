@@ -46,7 +46,7 @@ BEGIN
         zdm_fill_1 := NEW.email_normalized IS NOT DISTINCT FROM OLD.email_normalized;
     END IF;
     IF zdm_fill_1 THEN
-        NEW.email_normalized := (SELECT (lower(btrim(email))) FROM (SELECT NEW.*) AS zdm_row);
+        NEW.email_normalized := (SELECT (lower(btrim(email))) FROM (SELECT NEW.*) AS users);
     END IF;
     RETURN NEW;
 END

@@ -24,16 +24,18 @@ DECLARE
     zdm_tries int;
 BEGIN
     -- the upper key is read after the sync trigger exists: later rows are its job
-    SELECT max(id) INTO zdm_hi FROM accounts;
+    SELECT id INTO zdm_hi FROM accounts ORDER BY id DESC LIMIT 1;
     LOOP
         IF zdm_lo IS NULL THEN
-            SELECT min(id), max(id) INTO zdm_from, zdm_to FROM (SELECT id FROM accounts
-                WHERE id <= zdm_hi ORDER BY id LIMIT 200) AS zdm_batch;
+            SELECT id INTO zdm_from FROM accounts WHERE id <= zdm_hi ORDER BY id LIMIT 1;
         ELSE
-            SELECT min(id), max(id) INTO zdm_from, zdm_to FROM (SELECT id FROM accounts
-                WHERE id > zdm_lo AND id <= zdm_hi ORDER BY id LIMIT 200) AS zdm_batch;
+            SELECT id INTO zdm_from FROM accounts
+             WHERE id > zdm_lo AND id <= zdm_hi ORDER BY id LIMIT 1;
         END IF;
-        EXIT WHEN zdm_to IS NULL;
+        EXIT WHEN zdm_from IS NULL;
+        SELECT zdm_k INTO zdm_to FROM (SELECT id AS zdm_k FROM accounts
+            WHERE id >= zdm_from AND id <= zdm_hi ORDER BY id LIMIT 200) AS zdm_batch
+         ORDER BY zdm_k DESC LIMIT 1;
         zdm_tries := 0;
         LOOP
             BEGIN

@@ -19,9 +19,9 @@ BEGIN
     ELSE
         zdm_fill_1 := NEW.email_domain IS NOT DISTINCT FROM OLD.email_domain;
     END IF;
-    IF coalesce((SELECT (owner_email like '%@%') FROM (SELECT NEW.*) AS zdm_row), false) THEN
+    IF coalesce((SELECT (owner_email like '%@%') FROM (SELECT NEW.*) AS accounts), false) THEN
         IF zdm_fill_1 THEN
-            NEW.email_domain := (SELECT (split_part(owner_email, '@', 2)) FROM (SELECT NEW.*) AS zdm_row);
+            NEW.email_domain := (SELECT (split_part(owner_email, '@', 2)) FROM (SELECT NEW.*) AS accounts);
         END IF;
     END IF;
     RETURN NEW;

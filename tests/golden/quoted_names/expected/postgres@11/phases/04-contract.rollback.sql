@@ -20,7 +20,7 @@ BEGIN
         zdm_fill_1 := NEW."from" IS NOT DISTINCT FROM OLD."from";
     END IF;
     IF zdm_fill_1 THEN
-        NEW."from" := (SELECT ("select" || '/' || "Qty") FROM (SELECT NEW.*) AS zdm_row);
+        NEW."from" := (SELECT ("select" || '/' || "Qty") FROM (SELECT NEW.*) AS "Order Items");
     END IF;
     RETURN NEW;
 END
