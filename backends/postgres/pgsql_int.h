@@ -54,6 +54,8 @@ const char *pgsql_step_sql(zdm_lower_ctx *cx, const zdm_step *s, const char *sql
  * cover all attempts plus `work_s` seconds of work. */
 const char *pgsql_retry_sql(zdm_lower_ctx *cx, zdm_step *s, const char *guard, const char *ddl,
                             double work_s);
+const char *pgsql_retry_sql_after(zdm_lower_ctx *cx, zdm_step *s, const char *pre,
+                                  const char *guard, const char *ddl, double work_s);
 /* statement_timeout sized for `work_s` seconds of work (< 0: unknown). */
 int64_t pgsql_stmt_timeout(zdm_lower_ctx *cx, double work_s);
 /* A DO block raising an error unless `cond` holds: an inline pre-check. */

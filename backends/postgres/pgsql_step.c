@@ -83,6 +83,15 @@ int64_t pgsql_stmt_timeout(zdm_lower_ctx *cx, double work_s)
 const char *pgsql_retry_sql(zdm_lower_ctx *cx, zdm_step *s, const char *guard, const char *ddl,
                             double work_s)
 {
+    return pgsql_retry_sql_after(cx, s, NULL, guard, ddl, work_s);
+}
+
+/* `pre` (or NULL) runs after the step's timeouts and before the retried DDL:
+ * statements the DDL needs that take no table lock, such as the trigger's
+ * function, still run under the step's own timeouts. */
+const char *pgsql_retry_sql_after(zdm_lower_ctx *cx, zdm_step *s, const char *pre,
+                                  const char *guard, const char *ddl, double work_s)
+{
     const zdm_plan_defaults *d = &cx->plan->defaults;
     s->retried = true;
     /* Room for every attempt and sleep, plus the work sized as any step's. */
@@ -130,6 +139,8 @@ const char *pgsql_retry_sql(zdm_lower_ctx *cx, zdm_step *s, const char *guard, c
     zdm_buf out;
     zdm_buf_init(&out, cx->arena);
     pgsql_timeouts(&out, s);
+    if (pre)
+        zdm_buf_puts(&out, pre);
     zdm_buf_printf(&out, "DO %s\n%s\n%s;\n", tag, text, tag);
     return zdm_buf_cstr(&out);
 }

@@ -129,8 +129,7 @@ static const char *create_sql(zdm_lower_ctx *cx, zdm_step *s, const pgsql_sync *
                                    "CREATE TRIGGER %I BEFORE INSERT OR UPDATE ON %N\n"
                                    "    FOR EACH ROW EXECUTE FUNCTION %N();",
                                    sy->trg, &sy->table, &fn);
-    const char *retry = pgsql_retry_sql(cx, s, zdm_buf_cstr(&guard), ddl, 0);
-    return zdm_sprintf(cx->arena, "%s%s", function_sql(cx, sy), retry);
+    return pgsql_retry_sql_after(cx, s, function_sql(cx, sy), zdm_buf_cstr(&guard), ddl, 0);
 }
 
 static const char *drop_sql(zdm_lower_ctx *cx, zdm_step *s, const pgsql_sync *sy)

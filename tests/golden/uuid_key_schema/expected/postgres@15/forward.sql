@@ -120,6 +120,8 @@ $zdm$;
 
 -- step 05 [expand] create sync trigger zdm_sync_events_score_tier_11fe4382 (keeps app.Events.score, app.Events.tier filled)
 --   lock: SHARE ROW EXCLUSIVE (brief); in a transaction; retried on lock timeout
+SET lock_timeout = '500ms';
+SET statement_timeout = '62s';
 CREATE OR REPLACE FUNCTION app.zdm_sync_events_score_tier_11fe4382() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 #variable_conflict use_column
 DECLARE
@@ -154,8 +156,6 @@ BEGIN
     RETURN NEW;
 END
 $zdm$;
-SET lock_timeout = '500ms';
-SET statement_timeout = '62s';
 DO $zdm$
 DECLARE
     zdm_attempt int := 0;

@@ -9,6 +9,8 @@
 
 -- step 15 [contract] undo: drop sync trigger zdm_sync_accounts_email_domain (keeps accounts.email_domain filled)
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
+SET lock_timeout = '2s';
+SET statement_timeout = '77s';
 CREATE OR REPLACE FUNCTION zdm_sync_accounts_email_domain() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 #variable_conflict use_column
 DECLARE
@@ -27,8 +29,6 @@ BEGIN
     RETURN NEW;
 END
 $zdm$;
-SET lock_timeout = '2s';
-SET statement_timeout = '77s';
 DO $zdm$
 DECLARE
     zdm_attempt int := 0;

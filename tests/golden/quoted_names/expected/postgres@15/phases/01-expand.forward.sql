@@ -35,6 +35,8 @@ $zdm$;
 
 -- step 02 [expand] create sync trigger zdm_sync_order_items_from_86b187a8 (keeps Order Items.from filled)
 --   lock: SHARE ROW EXCLUSIVE (brief); in a transaction; retried on lock timeout
+SET lock_timeout = '500ms';
+SET statement_timeout = '62s';
 CREATE OR REPLACE FUNCTION zdm_sync_order_items_from_86b187a8() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 #variable_conflict use_column
 DECLARE
@@ -51,8 +53,6 @@ BEGIN
     RETURN NEW;
 END
 $zdm$;
-SET lock_timeout = '500ms';
-SET statement_timeout = '62s';
 DO $zdm$
 DECLARE
     zdm_attempt int := 0;

@@ -9,6 +9,8 @@
 
 -- step 18 [contract] undo: drop sync trigger zdm_sync_events_score_tier_11fe4382 (keeps app.Events.score, app.Events.tier filled)
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
+SET lock_timeout = '500ms';
+SET statement_timeout = '62s';
 CREATE OR REPLACE FUNCTION app.zdm_sync_events_score_tier_11fe4382() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 #variable_conflict use_column
 DECLARE
@@ -43,8 +45,6 @@ BEGIN
     RETURN NEW;
 END
 $zdm$;
-SET lock_timeout = '500ms';
-SET statement_timeout = '62s';
 DO $zdm$
 DECLARE
     zdm_attempt int := 0;
