@@ -106,7 +106,6 @@ int zdm_lower_error(zdm_lower_ctx *cx, const zdm_op *op, int code, const char *h
 enum {
     ZDM_E_UNSUPPORTED = 3001,    /* op kind has no lowering for this target */
     ZDM_E_NO_PRIMARY_KEY = 3002, /* backfill needs a single-column primary key */
-    ZDM_E_BACKFILL_OLD = 3004,   /* backfill of a column that existed before */
     ZDM_E_NO_DEFINITION = 3005,  /* a rollback needs a definition the IR lacks */
 };
 

@@ -10,9 +10,13 @@
  * sit inside a block with an EXCEPTION clause, so the retry on a row-lock
  * timeout is an inner block and the COMMIT follows it.
  *
- * Only columns added by this migration may be backfilled for now: their
- * rollback is dropping the column; an existing column's rollback would need
- * its old values saved (issue 3).
+ * A column added by this migration is rolled back by dropping it. A column
+ * that existed before has no sync trigger (the application keeps writing it
+ * and its writes win); each batch records (key, old values, new values) of
+ * the rows it changes in a backup table, in the batch's own transaction, and
+ * the rollback restores an old value only where the row still holds the
+ * recorded new one. The contract phase drops the backup table: after it the
+ * old values are gone.
  */
 #include "pgsql_int.h"
 
@@ -90,7 +94,10 @@ static const char *post_filter(zdm_lower_ctx *cx, const zdm_op *op)
     size_t n = 0;
     for (size_t i = 0; i < op->nsets; i++) {
         const char *later = later_fills(cx, op, op->sets[i].col);
-        if (strcmp(later, "true") == 0)
+        /* An existing column is the application's to write: rows it wrote
+         * after their batch legitimately differ from the expression. */
+        if (strcmp(later, "true") == 0 ||
+            !zdm_migration_column_is_new(cx->mig, op->table, op->sets[i].col))
             continue;
         const char *col = zdm_sqlf_str(cx->arena, PG, "%I", op->sets[i].col);
         zdm_sqlf(&b, PG, "%s(%s IS DISTINCT FROM %s", n++ ? " OR " : "",
@@ -128,15 +135,6 @@ static int backfill_supported(zdm_lower_ctx *cx, const zdm_op *op, const char **
                                "backfill of %s needs a single-column primary key, and %s",
                                zdm_name_str(cx->arena, op->table),
                                pk ? "its primary key has several columns" : "it has none");
-    for (size_t i = 0; i < op->nsets; i++)
-        if (!zdm_migration_column_is_new(cx->mig, op->table, op->sets[i].col))
-            return zdm_lower_error(cx, op, ZDM_E_BACKFILL_OLD,
-                                   "Backfill a new column and switch to it, or wait for issue "
-                                   "3, which saves the old values so the rollback can restore "
-                                   "them.",
-                                   "backfill of existing column %s is not supported for target "
-                                   "%s yet: its rollback would need the old values",
-                                   op->sets[i].col, cx->target->canonical);
     *key = pk->cols[0];
     return 0;
 }
@@ -160,7 +158,8 @@ static zdm_backfill_spec *make_spec(zdm_lower_ctx *cx, const zdm_op *op, const c
 }
 
 /* The DO block body: keyset batches, one COMMIT each, NOTICE progress. */
-static const char *loop_body(zdm_lower_ctx *cx, const zdm_backfill_spec *sp)
+static const char *loop_body(zdm_lower_ctx *cx, const zdm_backfill_spec *sp, const char *stmt,
+                             const char *hi_note)
 {
     const zdm_name *t = &sp->table;
     const char *k = sp->key_cols[0];
@@ -175,7 +174,7 @@ static const char *loop_body(zdm_lower_ctx *cx, const zdm_backfill_spec *sp)
              "    zdm_rows bigint;\n    zdm_done bigint := 0;\n    zdm_batches bigint := 0;\n"
              "    zdm_tries int;\n"
              "BEGIN\n"
-             "    -- the upper key is read after the sync trigger exists: later rows are its job\n"
+             "    -- %s\n"
              "    SELECT %I INTO zdm_hi FROM %N ORDER BY %I DESC LIMIT 1;\n"
              "    LOOP\n"
              "        IF zdm_lo IS NULL THEN\n"
@@ -191,9 +190,7 @@ static const char *loop_body(zdm_lower_ctx *cx, const zdm_backfill_spec *sp)
              "        zdm_tries := 0;\n"
              "        LOOP\n"
              "            BEGIN\n"
-             "                UPDATE %N SET %s\n"
-             "                 WHERE %I BETWEEN zdm_from AND zdm_to\n"
-             "                   AND %s;\n"
+             "%s"
              "                GET DIAGNOSTICS zdm_rows = ROW_COUNT;\n"
              "                EXIT;\n"
              "            EXCEPTION WHEN lock_not_available OR deadlock_detected THEN\n"
@@ -210,8 +207,8 @@ static const char *loop_body(zdm_lower_ctx *cx, const zdm_backfill_spec *sp)
              "        zdm_batches := zdm_batches + 1;\n"
              "        RAISE NOTICE 'zdm: backfill %%: batch %%, %% rows updated, key %% of %%',\n"
              "            %L, zdm_batches, zdm_done, zdm_to, zdm_hi;\n",
-             kt, kt, kt, kt, k, t, k, k, t, k, k, k, t, k, k, k, k, t, k, k, k,
-             (unsigned long long)sp->batch, t, sp->set_sql, k, sp->filter_sql,
+             kt, kt, kt, kt, hi_note, k, t, k, k, t, k, k, k, t, k, k, k, k, t, k, k, k,
+             (unsigned long long)sp->batch, stmt,
              cx->plan->defaults.retries, (long long)cx->plan->defaults.retry_cap_ms,
              (long long)cx->plan->defaults.retry_base_ms, label);
     if (sp->pause_ms > 0)
@@ -246,8 +243,11 @@ static void backfill_risks(zdm_lower_ctx *cx, zdm_step *s)
 
 /* The step shared by `backfill` and a raw default's fill of existing rows. */
 static zdm_step *backfill_step(zdm_lower_ctx *cx, const zdm_op *op, const zdm_backfill_spec *sp,
-                               const char *what, const char *why)
+                               const char *stmt, const char *what, const char *why)
 {
+    const char *hi_note = "the upper key is read after the sync trigger exists: later rows are its job";
+    if (stmt) /* an existing column: no trigger */
+        hi_note = "rows written later are the application's: it writes the column itself";
     zdm_step *s = zdm_plan_step(cx->plan, ZDM_PHASE_BACKFILL, ZDM_STEP_BACKFILL,
                                 zdm_sprintf(cx->arena, "%s in batches of %llu", what,
                                             (unsigned long long)sp->batch));
@@ -264,7 +264,13 @@ static zdm_step *backfill_step(zdm_lower_ctx *cx, const zdm_op *op, const zdm_ba
     } else
         pgsql_estimate(cx, s, &op->table, 0, pgsql_est_scan, "");
     s->why = why;
-    const char *body = loop_body(cx, sp);
+    if (!stmt) /* one batch: only the rows left to do */
+        stmt = zdm_sqlf_str(cx->arena, PG,
+                            "                UPDATE %N SET %s\n"
+                            "                 WHERE %I BETWEEN zdm_from AND zdm_to\n"
+                            "                   AND %s;\n",
+                            &sp->table, sp->set_sql, sp->key_cols[0], sp->filter_sql);
+    const char *body = loop_body(cx, sp, stmt, hi_note);
     const char *tag = pgsql_dollar_tag(cx->arena, body);
     s->forward = pgsql_step_sql(cx, s, zdm_sprintf(cx->arena, "DO %s\n%s\n%s;\n", tag, body, tag));
     s->rollback = "-- nothing to undo here: the backfilled columns are new in this migration "
@@ -283,8 +289,15 @@ int pgsql_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op)
     const char *key = NULL;
     if (backfill_supported(cx, op, &key) != 0)
         return -1;
-    backfill_step(cx, op, make_spec(cx, op, key),
-                  zdm_sprintf(cx->arena, "backfill %s", zdm_name_str(cx->arena, op->table)),
+    zdm_backfill_spec *sp = make_spec(cx, op, key);
+    const char *what = zdm_sprintf(cx->arena, "backfill %s", zdm_name_str(cx->arena, op->table));
+    if (pgsql_backup_needed(cx, op)) {
+        pgsql_backup *bk = pgsql_backup_new(cx, op, sp);
+        zdm_step *s = backfill_step(cx, op, sp, pgsql_backup_batch_sql(cx, bk), what, NULL);
+        pgsql_backup_steps(cx, bk, s);
+        return 0;
+    }
+    backfill_step(cx, op, sp, NULL, what,
                   "One short transaction per batch keeps row locks brief; rerunning skips the "
                   "rows already right; the sync trigger fills rows written meanwhile.");
     return 0;
@@ -306,7 +319,7 @@ int pgsql_default_fill(zdm_lower_ctx *cx, const zdm_op *op, const zdm_column *co
     sp->set_sql = zdm_sqlf_str(cx->arena, PG, "%I = %R", col->name, def);
     /* Only rows that predate the default are NULL: new rows got it on insert. */
     sp->filter_sql = zdm_sqlf_str(cx->arena, PG, "%I IS NULL", col->name);
-    backfill_step(cx, op, sp,
+    backfill_step(cx, op, sp, NULL,
                   zdm_sprintf(cx->arena, "fill existing rows of %s.%s with its default",
                               zdm_name_str(cx->arena, op->table), col->name),
                   "Rows that existed before the default was set get it in short batches; rows "
@@ -331,11 +344,14 @@ const zdm_op *pgsql_fill_of(zdm_lower_ctx *cx, const zdm_name *t, const char *co
 
 const char *pgsql_start_value(zdm_lower_ctx *cx, const zdm_name *t, const char *col)
 {
-    if (!zdm_migration_column_is_new(cx->mig, *t, col))
-        return zdm_sqlf_str(cx->arena, PG, "%I", col);
-    const zdm_table *fin = zdm_schema_table(cx->mig->final, *t);
-    const zdm_column *c = fin ? zdm_table_column(fin, col) : NULL;
-    const char *v = c && c->def ? pgsql_value(cx, c->def) : "NULL";
+    const char *v;
+    if (!zdm_migration_column_is_new(cx->mig, *t, col)) {
+        v = zdm_sqlf_str(cx->arena, PG, "%I", col); /* its value now, where no backfill sets it */
+    } else {
+        const zdm_table *fin = zdm_schema_table(cx->mig->final, *t);
+        const zdm_column *c = fin ? zdm_table_column(fin, col) : NULL;
+        v = c && c->def ? pgsql_value(cx, c->def) : "NULL";
+    }
     /* Every backfill of the column in file order: a later one wins where its
      * `where` holds, an earlier one (or the default) stays elsewhere. */
     pgsql_sync *sy = pgsql_sync_find(cx, t);
@@ -358,8 +374,8 @@ const char *pgsql_start_value(zdm_lower_ctx *cx, const zdm_name *t, const char *
  * The table as the migration will leave its rows, readable before it starts
  * (for verify_pre): the columns this migration adds hold their default (or
  * NULL) in an inner query, so a backfill or index expression may read them,
- * and their start values (pgsql_start_value) in the outer one. NULL if the
- * table is new.
+ * and their start values (pgsql_start_value) in the outer one, as do the
+ * existing columns a backfill sets. NULL if the table is new.
  */
 const char *pgsql_start_rel(zdm_lower_ctx *cx, const zdm_name *t)
 {
@@ -372,24 +388,29 @@ const char *pgsql_start_rel(zdm_lower_ctx *cx, const zdm_name *t)
     zdm_buf in, out;
     zdm_buf_init(&in, cx->arena);
     zdm_buf_init(&out, cx->arena);
-    size_t nnew = 0;
+    size_t nnew = 0, nfill = 0;
     for (size_t i = 0; i < ft->ncols; i++) {
         const zdm_column *c = ft->cols[i];
+        const zdm_value *e;
         if (zdm_table_column(bt, c->name)) {
-            zdm_sqlf(&out, PG, "%s%I", i ? ", " : "", c->name);
+            if (pgsql_fill_of(cx, t, c->name, &e)) { /* an existing column backfilled */
+                nfill++;
+                zdm_sqlf(&out, PG, "%s%s AS %I", i ? ", " : "",
+                         pgsql_start_value(cx, t, c->name), c->name);
+            } else
+                zdm_sqlf(&out, PG, "%s%I", i ? ", " : "", c->name);
             continue;
         }
         nnew++;
         zdm_sqlf(&in, PG, ", CAST(%s AS %s) AS %I", c->def ? pgsql_value(cx, c->def) : "NULL",
                  pgsql_type(cx, &c->type, false), c->name);
-        const zdm_value *e;
         if (pgsql_fill_of(cx, t, c->name, &e))
             zdm_sqlf(&out, PG, "%s%s AS %I", i ? ", " : "", pgsql_start_value(cx, t, c->name),
                      c->name);
         else
             zdm_sqlf(&out, PG, "%s%I", i ? ", " : "", c->name); /* its default, typed */
     }
-    if (nnew == 0)
+    if (nnew == 0 && nfill == 0)
         return zdm_sqlf_str(cx->arena, PG, "%N", t);
     return zdm_sqlf_str(cx->arena, PG, "(SELECT %s FROM (SELECT *%s FROM %N) AS %I) AS %I",
                         zdm_buf_cstr(&out), zdm_buf_cstr(&in), t, t->name, t->name);

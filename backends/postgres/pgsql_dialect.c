@@ -142,6 +142,10 @@ static void register_fills(zdm_lower_ctx *cx)
         }
         zdm_vec_push(cx->arena, &sy->fills, op);
         for (size_t k = 0; k < op->nsets; k++) {
+            /* Only new columns are kept in sync: the application keeps
+             * writing an existing one itself, and its writes win. */
+            if (!zdm_migration_column_is_new(cx->mig, op->table, op->sets[k].col))
+                continue;
             bool seen = false;
             for (size_t j = 0; j < sy->cols.len; j++)
                 seen = seen || strcmp(sy->cols.items[j], op->sets[k].col) == 0;
@@ -151,6 +155,8 @@ static void register_fills(zdm_lower_ctx *cx)
     }
     for (size_t i = 0; i < st->syncs.len; i++) {
         pgsql_sync *sy = st->syncs.items[i];
+        if (sy->cols.len == 0)
+            continue; /* only existing columns: no trigger */
         const char *cols = sy->cols.items[0];
         for (size_t j = 1; j < sy->cols.len; j++)
             cols = zdm_sprintf(cx->arena, "%s_%s", cols, sy->cols.items[j]);

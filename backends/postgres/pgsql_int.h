@@ -35,6 +35,16 @@ typedef struct pgsql_state {
 
 static inline pgsql_state *pgsql_st(zdm_lower_ctx *cx) { return cx->state; }
 
+/* The backup table of one backfill of existing columns (pgsql_backup.c). */
+typedef struct pgsql_backup {
+    const zdm_op *op;
+    const zdm_backfill_spec *sp;
+    zdm_name name;              /* zdm_backup_<table>_<n>, in the table's schema */
+    zdm_vec(const char *) cols; /* the existing columns it saves, in set order */
+    zdm_vec(const char *) types;
+    zdm_vec(bool) json;         /* compared as text: json has no equality */
+} pgsql_backup;
+
 /* ---- pgsql_step.c: step text -------------------------------------------- */
 
 /* A dollar-quote tag that does not occur in `body` ("$zdm$", "$zdm1$", ...). */
@@ -113,6 +123,14 @@ int pgsql_default_fill(zdm_lower_ctx *cx, const zdm_op *op, const zdm_column *co
  * set_not_null and add column NOT NULL without a default). */
 int pgsql_not_null_steps(zdm_lower_ctx *cx, const zdm_op *op, const zdm_name *table,
                          const char *col);
+/* Whether a backfill sets a column that existed before the migration. */
+bool pgsql_backup_needed(zdm_lower_ctx *cx, const zdm_op *op);
+pgsql_backup *pgsql_backup_new(zdm_lower_ctx *cx, const zdm_op *op, const zdm_backfill_spec *sp);
+/* One batch of the backfill loop that also records old and new values. */
+const char *pgsql_backup_batch_sql(zdm_lower_ctx *cx, const pgsql_backup *bk);
+/* The backup table's create (expand) and drop (contract) steps, and the
+ * fill step's restoring rollback. */
+void pgsql_backup_steps(zdm_lower_ctx *cx, const pgsql_backup *bk, zdm_step *fill);
 /* The sync trigger steps for every table with backfills (called by finish). */
 int pgsql_sync_finish(zdm_lower_ctx *cx);
 /* The sync record of a table, or NULL. */
@@ -120,9 +138,10 @@ pgsql_sync *pgsql_sync_find(zdm_lower_ctx *cx, const zdm_name *t);
 /* The backfill expression that defines `col` (NULL when none), with its where. */
 const zdm_op *pgsql_fill_of(zdm_lower_ctx *cx, const zdm_name *t, const char *col,
                             const zdm_value **expr);
-/* The column's value at the start of the migration as SQL: the column itself,
- * or for a column added and backfilled in this migration the expression that
- * will fill it (NULL when neither is known). */
+/* The column's value once the migration has filled it, as SQL over the row at
+ * the start: the column itself, or the backfill expressions that set it (under
+ * their wheres, a later one winning) over its default (new column) or its
+ * current value (existing column). */
 const char *pgsql_start_value(zdm_lower_ctx *cx, const zdm_name *t, const char *col);
 /* The table with the values its rows will have once filled, for verify_pre. */
 const char *pgsql_start_rel(zdm_lower_ctx *cx, const zdm_name *t);

@@ -59,11 +59,21 @@ static void nn_checks(nn_ctx *n, zdm_step *s)
 
 static void fail_risk(nn_ctx *n, zdm_step *s, const char *how)
 {
+    const zdm_value *e;
+    /* An existing column a backfill sets has no sync trigger: the
+     * application's own writes must already be non-NULL. */
+    bool app_writes = !zdm_migration_column_is_new(n->cx->mig, *n->table, n->col) &&
+                      pgsql_fill_of(n->cx, n->table, n->col, &e);
     zdm_step_risk(n->cx->plan, s, ZDM_RISK_CONSTRAINT_FAIL,
                   zdm_sprintf(n->cx->arena, "%s fails if a NULL is left in %s.", how, n->qcol),
-                  "verify_pre checks it before the migration starts, the sync trigger fills "
-                  "rows the old application writes during the backfill; a failure changes "
-                  "nothing: fix the rows and rerun the phase.");
+                  app_writes
+                      ? "verify_pre checks the rows as the backfill leaves them before the "
+                        "migration starts; the application writes the column itself (no sync "
+                        "trigger), so it must write no NULL from the backfill on; a failure "
+                        "changes nothing: fix the rows, rerun the backfill phase, then this one."
+                      : "verify_pre checks it before the migration starts, the sync trigger "
+                        "fills rows the old application writes during the backfill; a failure "
+                        "changes nothing: fix the rows and rerun the phase.");
 }
 
 /* PostgreSQL 11: no way around the scan under ACCESS EXCLUSIVE. */

@@ -65,6 +65,11 @@ static void put_assignments(zdm_lower_ctx *cx, zdm_buf *b, const pgsql_sync *sy)
 {
     for (size_t f = 0; f < sy->fills.len; f++) {
         const zdm_op *op = sy->fills.items[f];
+        bool synced = false;
+        for (size_t k = 0; k < op->nsets; k++)
+            synced = synced || col_index(sy, op->sets[k].col) != 0;
+        if (!synced)
+            continue; /* existing columns only: the application writes them */
         const char *ind = "    ";
         if (op->where) {
             zdm_sqlf(b, PG, "    IF coalesce((SELECT %R FROM (SELECT NEW.*) AS %I), false) THEN\n",
@@ -73,6 +78,8 @@ static void put_assignments(zdm_lower_ctx *cx, zdm_buf *b, const pgsql_sync *sy)
         }
         for (size_t k = 0; k < op->nsets; k++) {
             const char *c = op->sets[k].col;
+            if (col_index(sy, c) == 0)
+                continue;
             zdm_sqlf(b, PG,
                      "%sIF zdm_fill_%zu THEN\n"
                      "%s    NEW.%I := (SELECT %R FROM (SELECT NEW.*) AS %I);\n"
@@ -209,6 +216,8 @@ int pgsql_sync_finish(zdm_lower_ctx *cx)
 {
     pgsql_state *st = pgsql_st(cx);
     for (size_t i = 0; i < st->syncs.len; i++) {
+        if (st->syncs.items[i]->cols.len == 0)
+            continue; /* backfills of existing columns only */
         add_create(cx, st->syncs.items[i]);
         add_drop(cx, st->syncs.items[i]);
     }

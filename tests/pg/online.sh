@@ -14,6 +14,8 @@
 #                 schema it gives is the expected end schema
 #   checks.sql    optional data-correctness checks, each a SELECT returning one
 #                 row (check, ok), like verify_*.sql
+#   rollback_checks.sql  optional, the same after each partial run's rollback
+#                 (the phases before the last): the data the rollback restores
 #
 # Steps: compile every file for postgres@15; build a base database from the
 # history's forward.sql and the seed; the expected schema = base + naive.sql.
@@ -455,6 +457,13 @@ while [ "$k" -lt "$nphases" ]; do
 		else
 			fail "$name" "the schema after $k phase(s) + rollback.sql differs from the original:" \
 				"$(clip 80 <"$tmp/p.diff")"
+		fi
+		if [ -f "$dir/rollback_checks.sql" ]; then
+			if run_checks "$c" "$dir/rollback_checks.sql" "$tmp/rbchecks.out" >"$tmp/rbchecks.log" 2>&1; then
+				ok "$name-data"
+			else
+				fail "$name-data" "$(clip 30 <"$tmp/rbchecks.log")"
+			fi
 		fi
 	fi
 	check_writers "$name" "$c" $writers
