@@ -157,14 +157,16 @@ static zdm_backfill_spec *make_spec(zdm_lower_ctx *cx, const zdm_op *op, const c
     return sp;
 }
 
-/* The DO block body: keyset batches, one COMMIT each, NOTICE progress. */
-static const char *loop_body(zdm_lower_ctx *cx, const zdm_backfill_spec *sp, const char *stmt,
-                             const char *hi_note)
+/* The DO block body of every batched walk (a backfill, a restore): keyset
+ * batches over one key, each statement retried on lock and deadlock errors,
+ * one COMMIT per batch (so no EXCEPTION block may enclose it), NOTICE progress.
+ * With hi_note the walk stops at the key that was last when it started. */
+const char *pgsql_batch_loop(zdm_lower_ctx *cx, const pgsql_loop *l)
 {
-    const zdm_name *t = &sp->table;
-    const char *k = sp->key_cols[0];
-    const char *kt = zdm_sqlf_str(cx->arena, PG, "%N.%I%%TYPE", t, k);
-    const char *label = zdm_name_str(cx->arena, *t);
+    const zdm_name *t = l->rel;
+    const char *k = l->key;
+    const char *kt = l->key_type;
+    const char *hi = l->hi_note ? " AND %I <= zdm_hi" : "";
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
     zdm_sqlf(&b, PG,
@@ -173,19 +175,28 @@ static const char *loop_body(zdm_lower_ctx *cx, const zdm_backfill_spec *sp, con
              "    zdm_hi %s;\n    zdm_lo %s;\n    zdm_from %s;\n    zdm_to %s;\n"
              "    zdm_rows bigint;\n    zdm_done bigint := 0;\n    zdm_batches bigint := 0;\n"
              "    zdm_tries int;\n"
-             "BEGIN\n"
-             "    -- %s\n"
-             "    SELECT %I INTO zdm_hi FROM %N ORDER BY %I DESC LIMIT 1;\n"
-             "    LOOP\n"
-             "        IF zdm_lo IS NULL THEN\n"
-             "            SELECT %I INTO zdm_from FROM %N WHERE %I <= zdm_hi ORDER BY %I LIMIT 1;\n"
-             "        ELSE\n"
-             "            SELECT %I INTO zdm_from FROM %N\n"
-             "             WHERE %I > zdm_lo AND %I <= zdm_hi ORDER BY %I LIMIT 1;\n"
-             "        END IF;\n"
-             "        EXIT WHEN zdm_from IS NULL;\n"
-             "        SELECT zdm_k INTO zdm_to FROM (SELECT %I AS zdm_k FROM %N\n"
-             "            WHERE %I >= zdm_from AND %I <= zdm_hi ORDER BY %I LIMIT %llu) AS zdm_batch\n"
+             "BEGIN\n",
+             kt, kt, kt, kt);
+    if (l->prologue)
+        zdm_buf_puts(&b, l->prologue);
+    if (l->hi_note)
+        zdm_sqlf(&b, PG, "    -- %s\n    SELECT %I INTO zdm_hi FROM %N ORDER BY %I DESC LIMIT 1;\n",
+                 l->hi_note, k, t, k);
+    zdm_sqlf(&b, PG, "    LOOP\n        IF zdm_lo IS NULL THEN\n"
+                     "            SELECT %I INTO zdm_from FROM %N", k, t);
+    if (l->hi_note)
+        zdm_sqlf(&b, PG, " WHERE %I <= zdm_hi", k);
+    zdm_sqlf(&b, PG, " ORDER BY %I LIMIT 1;\n        ELSE\n"
+                     "            SELECT %I INTO zdm_from FROM %N\n"
+                     "             WHERE %I > zdm_lo", k, k, t, k);
+    zdm_sqlf(&b, PG, hi, k);
+    zdm_sqlf(&b, PG, " ORDER BY %I LIMIT 1;\n        END IF;\n"
+                     "        EXIT WHEN zdm_from IS NULL;\n"
+                     "        SELECT zdm_k INTO zdm_to FROM (SELECT %I AS zdm_k FROM %N\n"
+                     "            WHERE %I >= zdm_from", k, k, t, k);
+    zdm_sqlf(&b, PG, hi, k);
+    zdm_sqlf(&b, PG,
+             " ORDER BY %I LIMIT %llu) AS zdm_batch\n"
              "         ORDER BY zdm_k DESC LIMIT 1;\n"
              "        zdm_tries := 0;\n"
              "        LOOP\n"
@@ -205,17 +216,18 @@ static const char *loop_body(zdm_lower_ctx *cx, const zdm_backfill_spec *sp, con
              "        zdm_lo := zdm_to;\n"
              "        zdm_done := zdm_done + zdm_rows;\n"
              "        zdm_batches := zdm_batches + 1;\n"
-             "        RAISE NOTICE 'zdm: backfill %%: batch %%, %% rows updated, key %% of %%',\n"
-             "            %L, zdm_batches, zdm_done, zdm_to, zdm_hi;\n",
-             kt, kt, kt, kt, hi_note, k, t, k, k, t, k, k, k, t, k, k, k, k, t, k, k, k,
-             (unsigned long long)sp->batch, stmt,
-             cx->plan->defaults.retries, (long long)cx->plan->defaults.retry_cap_ms,
-             (long long)cx->plan->defaults.retry_base_ms, label);
-    if (sp->pause_ms > 0)
-        zdm_buf_printf(&b, "        PERFORM pg_sleep(%lld / 1000.0);\n", (long long)sp->pause_ms);
-    zdm_buf_puts(&b, "    END LOOP;\n"
-                     "    RAISE NOTICE 'zdm: backfill %: done, % rows updated in % batches', ");
-    zdm_sqlf(&b, PG, "%L, zdm_done, zdm_batches;\nEND", label);
+             "        RAISE NOTICE 'zdm: %s %%: batch %%, %%%s, key %%%s',\n"
+             "            %L, zdm_batches, zdm_done, zdm_to%s;\n",
+             k, (unsigned long long)l->batch, l->stmt, cx->plan->defaults.retries,
+             (long long)cx->plan->defaults.retry_cap_ms,
+             (long long)cx->plan->defaults.retry_base_ms, l->verb, l->done_words,
+             l->hi_note ? " of %" : "", l->label, l->hi_note ? ", zdm_hi" : "");
+    if (l->pause_ms > 0)
+        zdm_buf_printf(&b, "        PERFORM pg_sleep(%lld / 1000.0);\n", (long long)l->pause_ms);
+    zdm_sqlf(&b, PG, "    END LOOP;\n"
+                     "    RAISE NOTICE 'zdm: %s %%: done, %%%s in %% batches', "
+                     "%L, zdm_done, zdm_batches;\nEND",
+             l->verb, l->done_words, l->label);
     return zdm_buf_cstr(&b);
 }
 
@@ -270,7 +282,14 @@ static zdm_step *backfill_step(zdm_lower_ctx *cx, const zdm_op *op, const zdm_ba
                             "                 WHERE %I BETWEEN zdm_from AND zdm_to\n"
                             "                   AND %s;\n",
                             &sp->table, sp->set_sql, sp->key_cols[0], sp->filter_sql);
-    const char *body = loop_body(cx, sp, stmt, hi_note);
+    const pgsql_loop loop = {
+        .rel = &sp->table, .key = sp->key_cols[0],
+        .key_type = zdm_sqlf_str(cx->arena, PG, "%N.%I%%TYPE", &sp->table, sp->key_cols[0]),
+        .hi_note = hi_note, .batch = sp->batch, .pause_ms = sp->pause_ms, .stmt = stmt,
+        .verb = "backfill", .done_words = " rows updated",
+        .label = zdm_name_str(cx->arena, sp->table),
+    };
+    const char *body = pgsql_batch_loop(cx, &loop);
     const char *tag = pgsql_dollar_tag(cx->arena, body);
     s->forward = pgsql_step_sql(cx, s, zdm_sprintf(cx->arena, "DO %s\n%s\n%s;\n", tag, body, tag));
     s->rollback = "-- nothing to undo here: the backfilled columns are new in this migration "

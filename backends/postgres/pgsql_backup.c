@@ -162,61 +162,29 @@ static const char *restore_body(zdm_lower_ctx *cx, const pgsql_backup *bk)
                  i ? ",\n                       " : "", bk->cols.items[i], eq, i + 1, cur);
         zdm_buf_printf(&cond, "%s%s", i ? " OR " : "", eq);
     }
-    const char *label = zdm_name_str(cx->arena, *t);
-    zdm_buf out;
-    zdm_buf_init(&out, cx->arena);
-    zdm_sqlf(&out, PG,
-             "DECLARE\n"
-             "    zdm_lo %s;\n    zdm_from %s;\n    zdm_to %s;\n"
-             "    zdm_rows bigint;\n    zdm_done bigint := 0;\n    zdm_tries int;\n"
-             "BEGIN\n"
-             "    IF to_regclass(%L) IS NULL OR to_regclass(%L) IS NULL THEN\n"
-             "        RAISE NOTICE 'zdm: no backup table %%: no old values to restore', %L;\n"
-             "        RETURN;\n"
-             "    END IF;\n"
-             "    LOOP\n"
-             "        IF zdm_lo IS NULL THEN\n"
-             "            SELECT zdm_key INTO zdm_from FROM %N ORDER BY zdm_key LIMIT 1;\n"
-             "        ELSE\n"
-             "            SELECT zdm_key INTO zdm_from FROM %N WHERE zdm_key > zdm_lo\n"
-             "             ORDER BY zdm_key LIMIT 1;\n"
-             "        END IF;\n"
-             "        EXIT WHEN zdm_from IS NULL;\n"
-             "        SELECT zdm_k INTO zdm_to FROM (SELECT zdm_key AS zdm_k FROM %N\n"
-             "            WHERE zdm_key >= zdm_from ORDER BY zdm_key LIMIT %llu) AS zdm_batch\n"
-             "         ORDER BY zdm_k DESC LIMIT 1;\n"
-             "        zdm_tries := 0;\n"
-             "        LOOP\n"
-             "            BEGIN\n"
-             "                -- only where the row still holds the backfilled value: a row\n"
-             "                -- the application rewrote since keeps the application's value\n"
-             "                UPDATE %N SET %s\n"
-             "                  FROM %N AS zdm_b\n"
-             "                 WHERE %I.%I = zdm_b.zdm_key\n"
-             "                   AND zdm_b.zdm_key BETWEEN zdm_from AND zdm_to\n"
-             "                   AND (%s);\n"
-             "                GET DIAGNOSTICS zdm_rows = ROW_COUNT;\n"
-             "                EXIT;\n"
-             "            EXCEPTION WHEN lock_not_available OR deadlock_detected THEN\n"
-             "                zdm_tries := zdm_tries + 1;\n"
-             "                IF zdm_tries >= %u THEN\n"
-             "                    RAISE;\n"
-             "                END IF;\n"
-             "                PERFORM pg_sleep(least(%lld, %lld * 2 ^ (zdm_tries - 1)) / 1000.0 * (0.5 + random() / 2));\n"
-             "            END;\n"
-             "        END LOOP;\n"
-             "        COMMIT;\n"
-             "        zdm_lo := zdm_to;\n"
-             "        zdm_done := zdm_done + zdm_rows;\n"
-             "    END LOOP;\n"
-             "    RAISE NOTICE 'zdm: restore %%: %% rows given back their old values', %L, zdm_done;\n"
-             "END",
-             kt, kt, kt, pgsql_regclass(cx, b), pgsql_regclass(cx, t),
-             zdm_name_str(cx->arena, *b), b, b, b, (unsigned long long)sp->batch, t,
-             zdm_buf_cstr(&set), b, t->name, k, zdm_buf_cstr(&cond),
-             cx->plan->defaults.retries, (long long)cx->plan->defaults.retry_cap_ms,
-             (long long)cx->plan->defaults.retry_base_ms, label);
-    return zdm_buf_cstr(&out);
+    const pgsql_loop loop = {
+        .rel = b, .key = "zdm_key", .key_type = kt,
+        .prologue = zdm_sqlf_str(cx->arena, PG,
+                                 "    IF to_regclass(%L) IS NULL OR to_regclass(%L) IS NULL THEN\n"
+                                 "        RAISE NOTICE 'zdm: no backup table %%: no old values to "
+                                 "restore', %L;\n"
+                                 "        RETURN;\n"
+                                 "    END IF;\n",
+                                 pgsql_regclass(cx, b), pgsql_regclass(cx, t),
+                                 zdm_name_str(cx->arena, *b)),
+        .stmt = zdm_sqlf_str(cx->arena, PG,
+                             "                -- only where the row still holds the backfilled value: a row\n"
+                             "                -- the application rewrote since keeps the application's value\n"
+                             "                UPDATE %N SET %s\n"
+                             "                  FROM %N AS zdm_b\n"
+                             "                 WHERE %I.%I = zdm_b.zdm_key\n"
+                             "                   AND zdm_b.zdm_key BETWEEN zdm_from AND zdm_to\n"
+                             "                   AND (%s);\n",
+                             t, zdm_buf_cstr(&set), b, t->name, k, zdm_buf_cstr(&cond)),
+        .batch = sp->batch, .verb = "restore", .label = zdm_name_str(cx->arena, *t),
+        .done_words = " rows given back their old values",
+    };
+    return pgsql_batch_loop(cx, &loop);
 }
 
 static const char *create_sql(zdm_lower_ctx *cx, const pgsql_backup *bk)

@@ -58,6 +58,21 @@ void pgsql_timeouts(zdm_buf *b, const zdm_step *s);
 /* forward/rollback text for a plain statement (or a psql block) under the
  * step's timeouts. */
 const char *pgsql_step_sql(zdm_lower_ctx *cx, const zdm_step *s, const char *sql);
+/* A batched walk over one key of `rel` (see pgsql_batch_loop). */
+typedef struct pgsql_loop {
+    const zdm_name *rel;
+    const char *key, *key_type;  /* key column and its PL/pgSQL type */
+    const char *hi_note;         /* non-NULL: stop at the last key at the start, and why */
+    const char *prologue;        /* statements before the walk, or NULL */
+    const char *stmt;            /* one batch over zdm_from..zdm_to, indented 16 */
+    uint64_t batch;
+    int64_t pause_ms;
+    const char *verb, *label;    /* "backfill", "users": for the NOTICEs */
+    const char *done_words;      /* " rows updated" */
+} pgsql_loop;
+/* The body of a DO block that walks `l->rel` in keyset batches, one COMMIT per
+ * batch, retrying a batch on lock_not_available and deadlock_detected. */
+const char *pgsql_batch_loop(zdm_lower_ctx *cx, const pgsql_loop *l);
 /* Retries `ddl` on lock_not_available with capped, jittered exponential
  * backoff inside a DO block; when `guard` is set the ddl only runs when that
  * boolean SQL condition holds. Sets s->retried and sizes statement_timeout to

@@ -13,12 +13,15 @@
 SET lock_timeout = '500ms';
 SET statement_timeout = 0;
 DO $zdm$
+#variable_conflict use_column
 DECLARE
+    zdm_hi bigint;
     zdm_lo bigint;
     zdm_from bigint;
     zdm_to bigint;
     zdm_rows bigint;
     zdm_done bigint := 0;
+    zdm_batches bigint := 0;
     zdm_tries int;
 BEGIN
     IF to_regclass('zdm_backup_items_1') IS NULL OR to_regclass('items') IS NULL THEN
@@ -29,8 +32,8 @@ BEGIN
         IF zdm_lo IS NULL THEN
             SELECT zdm_key INTO zdm_from FROM zdm_backup_items_1 ORDER BY zdm_key LIMIT 1;
         ELSE
-            SELECT zdm_key INTO zdm_from FROM zdm_backup_items_1 WHERE zdm_key > zdm_lo
-             ORDER BY zdm_key LIMIT 1;
+            SELECT zdm_key INTO zdm_from FROM zdm_backup_items_1
+             WHERE zdm_key > zdm_lo ORDER BY zdm_key LIMIT 1;
         END IF;
         EXIT WHEN zdm_from IS NULL;
         SELECT zdm_k INTO zdm_to FROM (SELECT zdm_key AS zdm_k FROM zdm_backup_items_1
@@ -59,7 +62,10 @@ BEGIN
         COMMIT;
         zdm_lo := zdm_to;
         zdm_done := zdm_done + zdm_rows;
+        zdm_batches := zdm_batches + 1;
+        RAISE NOTICE 'zdm: restore %: batch %, % rows given back their old values, key %',
+            'items', zdm_batches, zdm_done, zdm_to;
     END LOOP;
-    RAISE NOTICE 'zdm: restore %: % rows given back their old values', 'items', zdm_done;
+    RAISE NOTICE 'zdm: restore %: done, % rows given back their old values in % batches', 'items', zdm_done, zdm_batches;
 END
 $zdm$;
