@@ -25,18 +25,6 @@ static bool table_is_new(zdm_lower_ctx *cx, const zdm_name *t)
     return zdm_schema_table(cx->mig->base, *t) == NULL;
 }
 
-/* A constraint that the op adds along with the column (unique, references,
- * check on the new column): each needs its own online steps (issue 3). */
-static const zdm_constraint *new_constraint(const zdm_op *op)
-{
-    for (size_t i = 0; op->after && i < op->after->ncons; i++) {
-        const zdm_constraint *c = op->after->cons[i];
-        if (!op->before || !zdm_table_constraint(op->before, c->name))
-            return c;
-    }
-    return NULL;
-}
-
 static int add_column_supported(zdm_lower_ctx *cx, const zdm_op *op)
 {
     const zdm_column *c = op->col;
@@ -48,13 +36,8 @@ static int add_column_supported(zdm_lower_ctx *cx, const zdm_op *op)
                                "their online plan.",
                                "adding an identity or serial column to an existing table is "
                                "not supported for target %s yet", cx->target->canonical);
-    const zdm_constraint *k = new_constraint(op);
-    if (k)
-        return zdm_lower_error(cx, op, ZDM_E_UNSUPPORTED,
-                               "Add the column alone, then the constraint as its own statement "
-                               "once issue 3 lowers constraints online.",
-                               "constraint %s on the new column is not supported for target %s "
-                               "yet", k->name, cx->target->canonical);
+    /* Its unique / references / check / primary key come as their own
+     * ADD_CONSTRAINT ops after it (pgsql_constraint.c): the column is bare. */
     return 0;
 }
 

@@ -166,4 +166,43 @@ zdm_phase pgsql_index_phase(zdm_lower_ctx *cx, const zdm_name *t);
  * clean-up of an INVALID index of that name (a psql \gexec). */
 const char *pgsql_create_index_sql(zdm_lower_ctx *cx, const zdm_index *ix);
 
+/* ---- constraints (pgsql_constraint.c, pgsql_unique.c, pgsql_fk.c) ---------- */
+
+/* One constraint being added or re-created, and where its steps go. */
+typedef struct pgsql_con {
+    zdm_lower_ctx *cx;
+    const zdm_op *op;
+    const zdm_name *table;
+    const zdm_constraint *con;
+    zdm_phase phase;
+    uint64_t rows;
+    const char *qname; /* "table.constraint", for titles and messages */
+} pgsql_con;
+
+int pgsql_lower_add_constraint(zdm_lower_ctx *cx, const zdm_op *op);
+int pgsql_lower_drop_constraint(zdm_lower_ctx *cx, const zdm_op *op);
+/* "UNIQUE (a, b)", "FOREIGN KEY (a) REFERENCES u (id) ON DELETE CASCADE",
+ * "CHECK (expr)": the constraint's definition as ADD CONSTRAINT takes it. */
+const char *pgsql_con_def(zdm_lower_ctx *cx, const zdm_constraint *k);
+/* The constraint `name` exists on `t` (validated too when `valid`). */
+const char *pgsql_cond_con(zdm_lower_ctx *cx, const zdm_name *t, const char *name, bool valid);
+/* Whether schema `sc` has constraint `name` on table `t`. */
+bool pgsql_con_in(const zdm_schema *sc, const zdm_name *t, const char *name);
+/* A step of one constraint, in k->phase, with the plan's lock_timeout. */
+zdm_step *pgsql_con_step(pgsql_con *k, zdm_step_kind kind, const char *title);
+/* SET timeouts and a DO block failing unless `cond` holds: a pre-check run
+ * by a step before it locks anything, under a statement_timeout sized for a
+ * scan of `rows` rows (0: unknown: the file's statement_timeout, else none). */
+const char *pgsql_scan_assert_sql(zdm_lower_ctx *cx, const zdm_step *s, const char *name,
+                                  const char *cond, const char *hint, uint64_t rows);
+/* Unique and primary key: CREATE UNIQUE INDEX CONCURRENTLY named like the
+ * constraint, then ADD CONSTRAINT ... USING INDEX (pgsql_unique.c). */
+int pgsql_unique_steps(pgsql_con *k);
+/* The script that re-creates a dropped unique or primary key online. */
+const char *pgsql_unique_recreate_sql(pgsql_con *k, zdm_step *s);
+/* Foreign key and check: ADD ... NOT VALID, then VALIDATE (pgsql_fk.c). */
+int pgsql_not_valid_steps(pgsql_con *k);
+/* The script that re-creates a dropped foreign key or check online. */
+const char *pgsql_not_valid_recreate_sql(pgsql_con *k, zdm_step *s);
+
 #endif

@@ -118,17 +118,40 @@ static void nn_add_check(nn_ctx *n)
     zdm_lower_ctx *cx = n->cx;
     zdm_step *s = nn_brief(n, "add CHECK (IS NOT NULL) NOT VALID on",
                            "NOT VALID skips the scan of existing rows; new and updated rows are "
-                           "checked from now on.",
+                           "checked from now on. It first makes sure no NULL is left (a read "
+                           "under ACCESS SHARE that stops at the first one): an updated row "
+                           "that broke the check would fail.",
                            "catalog change only");
+    s->scans = true;
+    pgsql_estimate(cx, s, n->table, n->rows, pgsql_est_scan,
+                   "sequential scan (the NULL pre-check read; the ALTER is a catalog change)");
+    zdm_step_risk(cx->plan, s, ZDM_RISK_FULL_SCAN,
+                  "The step first reads the table for a NULL (ACCESS SHARE only: reads and "
+                  "writes go on); it stops at the first one.",
+                  "On a large table run the phase off-peak.");
     const char *absent = zdm_sqlf_str(cx->arena, PG,
                                       "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE "
                                       "conrelid = to_regclass(%L) AND conname = %L)",
                                       pgsql_regclass(cx, n->table), n->helper);
-    s->forward = pgsql_retry_sql(cx, s, absent,
-                                 zdm_sqlf_str(cx->arena, PG, "ALTER TABLE %N ADD CONSTRAINT %I "
-                                              "CHECK (%I IS NOT NULL) NOT VALID;",
-                                              n->table, n->helper, n->col),
-                                 0);
+    /* A NOT VALID check fails every later UPDATE of a row that breaks it:
+     * with a NULL left, the application's updates would fail until the
+     * VALIDATE does. So the step looks for one first and stops. */
+    s->forward = zdm_sprintf(
+        cx->arena, "%s%s",
+        pgsql_scan_assert_sql(cx, s, zdm_sprintf(cx->arena, "no NULL in %s", n->qcol),
+                              zdm_sqlf_str(cx->arena, PG,
+                                           "NOT EXISTS (SELECT 1 FROM %N WHERE %I IS NULL)",
+                                           n->table, n->col),
+                              zdm_sqlf_str(cx->arena, PG,
+                                           "List them: SELECT * FROM %N WHERE %I IS NULL LIMIT "
+                                           "100; fill them, then rerun the phase.",
+                                           n->table, n->col),
+                              n->rows),
+        pgsql_retry_sql(cx, s, absent,
+                        zdm_sqlf_str(cx->arena, PG, "ALTER TABLE %N ADD CONSTRAINT %I "
+                                     "CHECK (%I IS NOT NULL) NOT VALID;",
+                                     n->table, n->helper, n->col),
+                        0));
     s->rollback = pgsql_retry_sql(cx, s, NULL,
                                   zdm_sqlf_str(cx->arena, PG, "ALTER TABLE IF EXISTS %N DROP "
                                                "CONSTRAINT IF EXISTS %I;", n->table, n->helper),

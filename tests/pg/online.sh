@@ -17,6 +17,14 @@
 #   rollback_checks.sql  optional, the same after each partial run's rollback
 #                 (the phases before the last): the data the rollback restores
 #
+# A case whose data breaks the migration sets EXPECT_FAIL (a substring of the
+# name of the verify_pre check that must report it) and EXPECT_ERROR (an ERE
+# the failing phase's output must match): then naive.sql must fail too,
+# verify_pre must report that check not ok, the phases must stop with that
+# error under the writer (no writer failure, no stall, no lost write, the
+# case's checks still true), and rollback.sql must restore the original
+# schema, from the failed run and from each phase before the failing one.
+#
 # Steps: compile every file for postgres@15; build a base database from the
 # history's forward.sql and the seed; the expected schema = base + naive.sql.
 # Then on a copy of the base, with the OLD application writing: verify_pre,
@@ -46,6 +54,7 @@ export PGOPTIONS
 # ---- the case's configuration ------------------------------------------------------
 ROWS=20000 RATE=100 CLIENTS=2 TABLE='' SEED='' BLOCKER_SECONDS=''
 OLD_INSERT='' OLD_UPDATE='' NEW_INSERT='' NEW_UPDATE=''
+EXPECT_FAIL='' EXPECT_ERROR=''
 [ -f "$dir/online.conf" ] || { echo "FAIL $case/config"; echo "    no $dir/online.conf"; exit 1; }
 . "$dir/online.conf"
 NEW_INSERT=${NEW_INSERT:-$OLD_INSERT}
@@ -53,6 +62,12 @@ NEW_UPDATE=${NEW_UPDATE:-$OLD_UPDATE}
 if [ -z "$TABLE" ] || [ -z "$SEED" ] || [ -z "$OLD_INSERT$OLD_UPDATE" ] || [ ! -f "$dir/naive.sql" ]; then
 	echo "FAIL $case/config"
 	echo "    online.conf needs TABLE, SEED and OLD_INSERT/OLD_UPDATE; the case needs naive.sql"
+	exit 1
+fi
+
+if [ -n "$EXPECT_FAIL" ] && [ -z "$EXPECT_ERROR" ]; then
+	echo "FAIL $case/config"
+	echo "    EXPECT_FAIL needs EXPECT_ERROR: the error the failing phase must report"
 	exit 1
 fi
 
@@ -296,13 +311,24 @@ dump "$base" "$tmp/schema.orig" || { fail setup "pg_dump failed"; exit 1; }
 
 naive=${dbp}_naive
 new_db "$naive" "$base"
-if ! run_sql "$naive" "$dir/naive.sql" "$tmp/naive.log"; then
-	fail naive "naive.sql failed:" "$(clip 30 <"$tmp/naive.log")"
-	exit 1
-fi
-dump "$naive" "$tmp/schema.expected" || { fail naive "pg_dump failed"; exit 1; }
-if cmp -s "$tmp/schema.orig" "$tmp/schema.expected"; then
-	fail naive "naive.sql does not change the schema: the schema check would prove nothing"
+if [ -n "$EXPECT_FAIL" ]; then
+	# The same data must break the naive SQL: the failure is the data's.
+	if run_sql "$naive" "$dir/naive.sql" "$tmp/naive.log"; then
+		fail naive-fails "naive.sql succeeded: the data does not break the migration"
+	elif ! grep -Eq -- "$EXPECT_ERROR" "$tmp/naive.log"; then
+		fail naive-fails "naive.sql failed, but not with /$EXPECT_ERROR/:" "$(clip 20 <"$tmp/naive.log")"
+	else
+		ok naive-fails
+	fi
+else
+	if ! run_sql "$naive" "$dir/naive.sql" "$tmp/naive.log"; then
+		fail naive "naive.sql failed:" "$(clip 30 <"$tmp/naive.log")"
+		exit 1
+	fi
+	dump "$naive" "$tmp/schema.expected" || { fail naive "pg_dump failed"; exit 1; }
+	if cmp -s "$tmp/schema.orig" "$tmp/schema.expected"; then
+		fail naive "naive.sql does not change the schema: the schema check would prove nothing"
+	fi
 fi
 
 # Runs the phases 1..$2 on a database, switching writers before the contract
@@ -341,18 +367,44 @@ a=${dbp}_a
 new_db "$a" "$base"
 writer_start "$a" fwd-old "$OLD_INSERT" "$OLD_UPDATE" 1000000000 ||
 	{ fail forward "the OLD writer did not start"; exit 1; }
-if run_checks "$a" "$out/verify_pre.sql" "$tmp/pre.out" >"$tmp/pre.log" 2>&1; then
+if [ -n "$EXPECT_FAIL" ]; then
+	# The named check must be there and report the bad data (not ok).
+	run_checks "$a" "$out/verify_pre.sql" "$tmp/pre.out" >"$tmp/pre.log" 2>&1
+	if awk -F "$(printf '\037')" -v want="$EXPECT_FAIL" '
+		index($1, want) && $2 != "t" { found = 1 } END { exit !found }' "$tmp/pre.out"; then
+		ok "verify-pre-reports ($(grep -F -- "$EXPECT_FAIL" "$tmp/pre.out" | cut -d "$(printf '\037')" -f1 | head -n 1))"
+	else
+		fail verify-pre-reports "no verify_pre check whose name contains '$EXPECT_FAIL' reported not ok:" \
+			"$(clip 30 <"$tmp/pre.log")"
+	fi
+elif run_checks "$a" "$out/verify_pre.sql" "$tmp/pre.out" >"$tmp/pre.log" 2>&1; then
 	ok verify-pre
 else
 	fail verify-pre "$(clip 30 <"$tmp/pre.log")"
 fi
 nphases=$(echo "$phases" | wc -l)
+# rollback_from: whether rollback.sql is tried on the forward database;
+# partial: how many prefixes of the phases are rolled back on fresh copies.
+rollback_from=0 partial=$nphases
 if run_phases "$a" "$nphases" fwd >"$tmp/fwd.log" 2>&1; then
 	forward_ok=1
-	ok forward
+	if [ -n "$EXPECT_FAIL" ]; then
+		fail forward-fails "every phase ran although verify_pre reports '$EXPECT_FAIL'"
+	else
+		ok forward
+		rollback_from=1
+	fi
 else
 	forward_ok=0
-	fail forward "$(cat "$tmp/fwd.log")"
+	if [ -z "$EXPECT_FAIL" ]; then
+		fail forward "$(cat "$tmp/fwd.log")"
+	elif grep -Eq -- "$EXPECT_ERROR" "$tmp/fwd.log"; then
+		partial=$((ran - 1))
+		ok "forward-fails (in $(basename "$ph"): $(grep -Eo -- "$EXPECT_ERROR" "$tmp/fwd.log" | head -n 1))"
+		rollback_from=1
+	else
+		fail forward-fails "a phase failed, but not with /$EXPECT_ERROR/:" "$(cat "$tmp/fwd.log")"
+	fi
 fi
 # Without a contract phase the new application is deployed after the plan:
 # it must work on the migrated schema.
@@ -369,7 +421,15 @@ sleep 1
 writer_stop fwd-old
 writer_stop fwd-new
 
-if [ "$forward_ok" = 1 ]; then
+if [ -n "$EXPECT_FAIL" ] && [ -f "$dir/checks.sql" ]; then
+	# The data the failed run must leave intact.
+	if run_checks "$a" "$dir/checks.sql" "$tmp/checks.out" >"$tmp/checks.log" 2>&1; then
+		ok data
+	else
+		fail data "$(clip 30 <"$tmp/checks.log")"
+	fi
+fi
+if [ "$forward_ok" = 1 ] && [ -z "$EXPECT_FAIL" ]; then
 	dump "$a" "$tmp/schema.after"
 	if diff -u --label naive.sql --label plan "$tmp/schema.expected" "$tmp/schema.after" >"$tmp/schema.diff"; then
 		ok schema
@@ -405,8 +465,8 @@ else
 	fail forward-latency "no lock_timeout found in plan.json or forward.sql"
 fi
 
-# ---- (e) rollback from the end --------------------------------------------------------
-if [ "$forward_ok" = 1 ]; then
+# ---- (e) rollback from the end (or from where an expected failure stopped) ----------
+if [ "$rollback_from" = 1 ]; then
 	rows_before=$(scalar "$a" "SELECT count(*) || ' ' || coalesce(sum(n), 0) FROM $TABLE" 2>&1)
 	if ! run_sql "$a" "$out/rollback.sql" "$tmp/rb.log"; then
 		fail rollback-end "rollback.sql failed after the full forward run:" "$(clip 40 <"$tmp/rb.log")"
@@ -429,7 +489,7 @@ fi
 
 # ---- (f) rollback from partial runs: after 0..K-1 phases, writer running ------------
 k=0
-while [ "$k" -lt "$nphases" ]; do
+while [ "$k" -lt "$partial" ]; do
 	name=rollback-after-$k
 	c=${dbp}_p$k
 	new_db "$c" "$base"

@@ -275,6 +275,17 @@ $zdm$;
 
 -- step 10 [validate] add CHECK (IS NOT NULL) NOT VALID on orders.total
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
+-- fail before any lock if the rows break the rule
+SET lock_timeout = '2s';
+SET statement_timeout = '40s';
+DO $zdm$
+BEGIN
+    IF NOT coalesce((NOT EXISTS (SELECT 1 FROM orders WHERE total IS NULL)), false) THEN
+        RAISE EXCEPTION 'zdm: check failed: %', 'no NULL in orders.total'
+            USING HINT = 'List them: SELECT * FROM orders WHERE total IS NULL LIMIT 100; fill them, then rerun the phase.';
+    END IF;
+END
+$zdm$;
 SET lock_timeout = '2s';
 SET statement_timeout = '77s';
 DO $zdm$

@@ -414,6 +414,17 @@ $zdm$;
 
 -- step 10 [validate] add CHECK (IS NOT NULL) NOT VALID on app.Events.score
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
+-- fail before any lock if the rows break the rule
+SET lock_timeout = '500ms';
+SET statement_timeout = '40s';
+DO $zdm$
+BEGIN
+    IF NOT coalesce((NOT EXISTS (SELECT 1 FROM app."Events" WHERE score IS NULL)), false) THEN
+        RAISE EXCEPTION 'zdm: check failed: %', 'no NULL in app.Events.score'
+            USING HINT = 'List them: SELECT * FROM app."Events" WHERE score IS NULL LIMIT 100; fill them, then rerun the phase.';
+    END IF;
+END
+$zdm$;
 SET lock_timeout = '500ms';
 SET statement_timeout = '62s';
 DO $zdm$

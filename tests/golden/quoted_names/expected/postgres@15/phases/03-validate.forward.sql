@@ -19,6 +19,17 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS "Order Items by ""select""" ON "Order It
 
 -- step 05 [validate] add CHECK (IS NOT NULL) NOT VALID on Order Items.select
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
+-- fail before any lock if the rows break the rule
+SET lock_timeout = '500ms';
+SET statement_timeout = '40s';
+DO $zdm$
+BEGIN
+    IF NOT coalesce((NOT EXISTS (SELECT 1 FROM "Order Items" WHERE "select" IS NULL)), false) THEN
+        RAISE EXCEPTION 'zdm: check failed: %', 'no NULL in Order Items.select'
+            USING HINT = 'List them: SELECT * FROM "Order Items" WHERE "select" IS NULL LIMIT 100; fill them, then rerun the phase.';
+    END IF;
+END
+$zdm$;
 SET lock_timeout = '500ms';
 SET statement_timeout = '62s';
 DO $zdm$

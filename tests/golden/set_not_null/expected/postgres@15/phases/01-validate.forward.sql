@@ -9,6 +9,17 @@
 
 -- step 01 [validate] add CHECK (IS NOT NULL) NOT VALID on users.name
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
+-- fail before any lock if the rows break the rule
+SET lock_timeout = '500ms';
+SET statement_timeout = '230s';
+DO $zdm$
+BEGIN
+    IF NOT coalesce((NOT EXISTS (SELECT 1 FROM users WHERE name IS NULL)), false) THEN
+        RAISE EXCEPTION 'zdm: check failed: %', 'no NULL in users.name'
+            USING HINT = 'List them: SELECT * FROM users WHERE name IS NULL LIMIT 100; fill them, then rerun the phase.';
+    END IF;
+END
+$zdm$;
 SET lock_timeout = '500ms';
 SET statement_timeout = '62s';
 DO $zdm$

@@ -1,0 +1,1 @@
+ALTER TABLE users ADD CHECK (age >= 0 and age < 150);
