@@ -1,31 +1,42 @@
 /*
  * pgsql_estimate.c - the duration model for PostgreSQL steps, from the rows
- * an `assume` gives. The constants are starting points taken from the field
- * notes (2-core Debian 12, PostgreSQL 15, 10M-40M rows, writers running) and
- * stated in docs/backends/postgres.md; bench/ will re-measure them. Without an
- * `assume` the estimate is "unknown": a guess would size timeouts wrongly.
+ * an `assume` gives. The rates are measured by bench/estimates.sh (`make
+ * bench`; method, machine and every run in docs/benchmarks.md): PostgreSQL
+ * 15 on a 2-core Debian 12 VM, 2M rows, fsync and synchronous_commit on, a
+ * 100 tx/s writer during the backfills. Each constant is the slowest of three
+ * runs, rounded down: the machine was shared, other load only slows a run,
+ * and an estimate that errs long sizes a statement_timeout that does not cut
+ * a healthy step short. Without an `assume` the estimate is "unknown": a
+ * guess would size timeouts wrongly.
  */
 #include "pgsql_int.h"
 
-/* One unloaded full-table UPDATE ran at 213k rows/s; keyset batches under
- * load reached 56% of it at 5,000 rows and 74% at 20,000 (field notes). */
-#define UPDATE_CEILING_RPS 213000.0
-/* CREATE INDEX CONCURRENTLY scans the table twice and sorts once; taken as
- * 400k rows/s for a btree on one short column. */
-#define INDEX_RPS 400000.0
-/* VALIDATE CONSTRAINT / a NOT NULL scan: a sequential scan testing one
- * expression per row, taken as 2M rows/s. */
-#define SCAN_RPS 2000000.0
+/* The generated keyset loop costs a share per row (the UPDATE, its WAL and
+ * index entries) and a share per batch (two key lookups and the COMMIT).
+ * Fitted to the batch 1,000 and 20,000 runs: 60k and 69k rows/s; batch
+ * 5,000 then comes out at 67k rows/s (measured 62k-158k). */
+#define BACKFILL_ROW_US 14.5
+#define BACKFILL_BATCH_US 2300.0
+/* CREATE [UNIQUE] INDEX CONCURRENTLY of one text column: 384k-804k rows/s
+ * on a clean heap, 318k-456k right after a backfill (twice the heap). */
+#define INDEX_RPS 300000.0
+/* VALIDATE CONSTRAINT of a CHECK (c IS NOT NULL), one backend: 1.43M-2.33M
+ * rows/s; the same serial scan a NOT NULL check makes. */
+#define SCAN_RPS 1400000.0
+/* VALIDATE CONSTRAINT of a FOREIGN KEY: one anti-join of the referencing
+ * rows against the referenced key's index, 349k-684k referencing rows/s -
+ * about 0.28 of the plain scan in every run. */
+#define FK_SCAN_RPS 340000.0
 
 double pgsql_est_backfill(uint64_t rows, uint64_t batch)
 {
-    double share = batch <= 5000 ? 0.56 : batch >= 20000 ? 0.74
-                 : 0.56 + (0.74 - 0.56) * ((double)batch - 5000) / 15000.0;
-    return (double)rows / (UPDATE_CEILING_RPS * share);
+    double per_row_us = BACKFILL_ROW_US + BACKFILL_BATCH_US / (double)(batch ? batch : 1);
+    return (double)rows * per_row_us / 1e6;
 }
 
 double pgsql_est_index(uint64_t rows) { return (double)rows / INDEX_RPS; }
 double pgsql_est_scan(uint64_t rows) { return (double)rows / SCAN_RPS; }
+double pgsql_est_fk_scan(uint64_t rows) { return (double)rows / FK_SCAN_RPS; }
 
 void pgsql_estimate(zdm_lower_ctx *cx, zdm_step *s, const zdm_name *t, uint64_t rows,
                     double (*fn)(uint64_t), const char *what)

@@ -119,6 +119,7 @@ const char *pgsql_cond_column_shape(zdm_lower_ctx *cx, const zdm_name *t, const 
 double pgsql_est_backfill(uint64_t rows, uint64_t batch);
 double pgsql_est_index(uint64_t rows);
 double pgsql_est_scan(uint64_t rows);
+double pgsql_est_fk_scan(uint64_t rows); /* VALIDATE of a foreign key: referencing rows */
 /* Sets est_seconds and est_note from rows and a per-kind estimate function. */
 void pgsql_estimate(zdm_lower_ctx *cx, zdm_step *s, const zdm_name *t, uint64_t rows,
                     double (*fn)(uint64_t), const char *what);

@@ -8,7 +8,9 @@
 #
 # DIR defaults to $ZDM_PG_DIR, else /tmp/zdm-pg-$(id -u). The server listens on
 # 127.0.0.1 only (trust auth), from port 55440 upward (ZDM_PG_PORT overrides
-# the first port tried), with its unix socket in DIR and fsync off. Server
+# the first port tried), with its unix socket in DIR and fsync off
+# (ZDM_PG_EXTRA_OPTIONS, e.g. "-c fsync=on", is added last and wins; bench/
+# uses it to measure with a durable server). Server
 # binaries: $ZDM_PG_BINDIR, else /usr/lib/postgresql/15/bin, else
 # `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin. initdb
 # refuses to run as root, so as root the server runs as the `postgres` user.
@@ -80,7 +82,7 @@ start() {
 				-o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' \
 				    -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
 				    -c max_connections=60 -c log_min_messages=warning \
-				    -c log_lock_waits=on -c deadlock_timeout=500ms" \
+				    -c log_lock_waits=on -c deadlock_timeout=500ms ${ZDM_PG_EXTRA_OPTIONS:-}" \
 				start >"$dir/pg_ctl.log" 2>&1; then
 				cat >"$dir/env" <<EOF
 PGHOST=127.0.0.1; export PGHOST

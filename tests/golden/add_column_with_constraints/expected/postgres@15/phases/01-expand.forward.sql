@@ -123,7 +123,7 @@ $zdm$;
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
 -- fail before any lock if the rows break the rule
 SET lock_timeout = '500ms';
-SET statement_timeout = '230s';
+SET statement_timeout = '320s';
 DO $zdm$
 BEGIN
     IF NOT coalesce((NOT EXISTS (SELECT 1 FROM orders WHERE NOT (qty > 0))), false) THEN

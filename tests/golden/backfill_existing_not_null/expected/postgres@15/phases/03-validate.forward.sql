@@ -11,7 +11,7 @@
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
 -- fail before any lock if the rows break the rule
 SET lock_timeout = '500ms';
-SET statement_timeout = '40s';
+SET statement_timeout = '50s';
 DO $zdm$
 BEGIN
     IF NOT coalesce((NOT EXISTS (SELECT 1 FROM items WHERE status IS NULL)), false) THEN

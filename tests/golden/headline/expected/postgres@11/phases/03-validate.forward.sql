@@ -20,7 +20,7 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS idx_users_email_norm ON users (em
 -- step 05 [validate] set not null with a full scan on users.email_normalized
 --   lock: ACCESS EXCLUSIVE for the whole scan; in a transaction; retried on lock timeout
 SET lock_timeout = '500ms';
-SET statement_timeout = '262s';
+SET statement_timeout = '352s';
 DO $zdm$
 DECLARE
     zdm_attempt int := 0;

@@ -21,7 +21,7 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS idx_users_email_norm ON users (em
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
 -- fail before any lock if the rows break the rule
 SET lock_timeout = '500ms';
-SET statement_timeout = '230s';
+SET statement_timeout = '320s';
 DO $zdm$
 BEGIN
     IF NOT coalesce((NOT EXISTS (SELECT 1 FROM users WHERE email_normalized IS NULL)), false) THEN

@@ -10,7 +10,7 @@
 -- step 01 [validate] set not null with a full scan on users.name
 --   lock: ACCESS EXCLUSIVE for the whole scan; in a transaction; retried on lock timeout
 SET lock_timeout = '500ms';
-SET statement_timeout = '262s';
+SET statement_timeout = '352s';
 DO $zdm$
 DECLARE
     zdm_attempt int := 0;
