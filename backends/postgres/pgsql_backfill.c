@@ -17,6 +17,9 @@
  * the rollback restores an old value only where the row still holds the
  * recorded new one. The contract phase drops the backup table: after it the
  * old values are gone.
+ *
+ * The first backfill of a table's new columns without a `where` also fills
+ * the table's retyped and renamed columns (pgsql_move.c) in its batches.
  */
 #include "pgsql_int.h"
 
@@ -303,6 +306,21 @@ static zdm_step *backfill_step(zdm_lower_ctx *cx, const zdm_op *op, const zdm_ba
     return s;
 }
 
+/* The first backfill of a table's new columns without a `where` also fills
+ * the table's expand/contract moves (pgsql_move.c) in the same batches: one
+ * pass over the table instead of two. */
+static bool join_moves(zdm_lower_ctx *cx, const zdm_op *op, zdm_backfill_spec *sp)
+{
+    pgsql_sync *sy = pgsql_sync_find(cx, &op->table);
+    if (!sy || sy->moves.len == 0 || sy->moves_fill || op->where)
+        return false;
+    sy->moves_fill = op;
+    sp->set_sql = zdm_sprintf(cx->arena, "%s, %s", sp->set_sql, pgsql_moves_set_sql(cx, sy));
+    sp->filter_sql = zdm_sprintf(cx->arena, "(%s OR %s)", sp->filter_sql,
+                                 pgsql_moves_todo_sql(cx, sy));
+    return true;
+}
+
 int pgsql_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op)
 {
     const char *key = NULL;
@@ -316,6 +334,9 @@ int pgsql_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op)
         pgsql_backup_steps(cx, bk, s);
         return 0;
     }
+    if (join_moves(cx, op, sp))
+        what = zdm_sprintf(cx->arena, "%s, filling its retyped and renamed columns in the same "
+                           "pass,", what);
     backfill_step(cx, op, sp, NULL, what,
                   "One short transaction per batch keeps row locks brief; rerunning skips the "
                   "rows already right; the sync trigger fills rows written meanwhile.");

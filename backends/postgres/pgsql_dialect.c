@@ -153,13 +153,18 @@ static void register_fills(zdm_lower_ctx *cx)
                 zdm_vec_push(cx->arena, &sy->cols, op->sets[k].col);
         }
     }
+    pgsql_moves_register(cx);
     for (size_t i = 0; i < st->syncs.len; i++) {
         pgsql_sync *sy = st->syncs.items[i];
-        if (sy->cols.len == 0)
+        if (sy->cols.len == 0 && sy->moves.len == 0)
             continue; /* only existing columns: no trigger */
-        const char *cols = sy->cols.items[0];
-        for (size_t j = 1; j < sy->cols.len; j++)
-            cols = zdm_sprintf(cx->arena, "%s_%s", cols, sy->cols.items[j]);
+        const char *cols = NULL;
+        for (size_t j = 0; j < sy->moves.len; j++)
+            cols = cols ? zdm_sprintf(cx->arena, "%s_%s", cols, sy->moves.items[j]->dst)
+                        : sy->moves.items[j]->dst;
+        for (size_t j = 0; j < sy->cols.len; j++)
+            cols = cols ? zdm_sprintf(cx->arena, "%s_%s", cols, sy->cols.items[j])
+                        : sy->cols.items[j];
         sy->fn = pgsql_object_name(cx->arena, "zdm_sync", sy->table.name, cols);
         sy->trg = sy->fn;
     }
@@ -176,6 +181,9 @@ static const zdm_lower_fn lowerers[ZDM_OP__COUNT] = {
     [ZDM_OP_CREATE_INDEX] = pgsql_lower_create_index,
     [ZDM_OP_DROP_INDEX] = pgsql_lower_drop_index,
     [ZDM_OP_BACKFILL] = pgsql_lower_backfill,
+    [ZDM_OP_ALTER_TYPE] = pgsql_lower_alter_type,
+    [ZDM_OP_RENAME_COLUMN] = pgsql_lower_rename_column,
+    [ZDM_OP_RENAME_TABLE] = pgsql_lower_rename_table,
 };
 
 static const char *const monitor[] = {

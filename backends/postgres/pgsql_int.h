@@ -16,13 +16,40 @@
 extern const zdm_dialect zdm_dialect_postgres;
 #define PG (&zdm_dialect_postgres)
 
-/* One table whose new columns are backfilled: one sync trigger covers them all. */
+/*
+ * A column kept in step with another until a swap in one short transaction
+ * (pgsql_move.c): the new column of an altered type (dst = a helper column
+ * renamed to the old name at the swap), a renamed column (dst = the new name;
+ * the old column is dropped at the swap), and the reverse of either, which a
+ * rollback runs after the swap.
+ */
+typedef struct pgsql_move {
+    const zdm_op *op;
+    zdm_name table;
+    const char *src;            /* the column the application writes now */
+    const char *dst;            /* the column kept in step with it */
+    const zdm_column *col;      /* what the column is after the swap (final name) */
+    const char *conv;           /* dst's value over the row (names src), SQL */
+    bool two_way;               /* a rename: either application version may write */
+    const char *prefix;         /* helper names: "zdm_new" forward, "zdm_old" reverse */
+    zdm_vec(const zdm_index *) ixs;     /* src's indexes as they are named after the swap */
+    zdm_vec(const zdm_index *) tmp_ixs; /* the same on dst under helper names */
+    zdm_vec(const zdm_constraint *) cons; /* src's unique, foreign key (and, for a type
+                                           * change, check) constraints */
+    zdm_vec(const char *) tmp_cons;     /* their helpers on dst (an index for unique) */
+    const char *nn;             /* helper CHECK proving NOT NULL (PG 12+), or NULL */
+} pgsql_move;
+
+/* One table whose new columns are backfilled, retyped or renamed: one sync
+ * trigger covers them all. */
 typedef struct pgsql_sync {
     zdm_name table;
     const char *fn;             /* function name (in the table's schema) */
     const char *trg;            /* trigger name */
     zdm_vec(const zdm_op *) fills; /* the BACKFILL ops on this table */
     zdm_vec(const char *) cols; /* columns kept in sync, in first-seen order */
+    zdm_vec(pgsql_move *) moves; /* retyped and renamed columns, in file order */
+    const zdm_op *moves_fill;   /* the backfill whose pass also fills the moves, or NULL */
 } pgsql_sync;
 
 typedef struct pgsql_state {
@@ -149,6 +176,66 @@ const char *pgsql_backup_batch_sql(zdm_lower_ctx *cx, const pgsql_backup *bk);
 void pgsql_backup_steps(zdm_lower_ctx *cx, const pgsql_backup *bk, zdm_step *fill);
 /* The sync trigger steps for every table with backfills (called by finish). */
 int pgsql_sync_finish(zdm_lower_ctx *cx);
+/* ---- pgsql_move.c, pgsql_retype.c, pgsql_rename.c: expand/contract ------------- */
+
+/* Whether an ALTER TYPE is one short ALTER that rewrites nothing (pgsql_retype.c). */
+bool pgsql_retype_in_place(const zdm_op *op);
+/* Creates the move of every expand/contract ALTER TYPE and RENAME COLUMN and
+ * adds it to its table's sync record (called before any op is lowered). */
+void pgsql_moves_register(zdm_lower_ctx *cx);
+/* The move made for `op`, or NULL. */
+pgsql_move *pgsql_move_of(zdm_lower_ctx *cx, const zdm_op *op);
+/* An error (and -1) when the column carries what a move cannot carry yet. */
+int pgsql_move_supported(zdm_lower_ctx *cx, const zdm_op *op, const char *col);
+/* The forward steps of one move: add dst (expand), its indexes and NOT NULL
+ * proof (validate). The fill and the swap are per table (pgsql_sync.c). */
+zdm_step *pgsql_move_steps(zdm_lower_ctx *cx, pgsql_move *m);
+/* The contract steps validating the CHECKs a type change's swap re-adds. */
+void pgsql_move_check_steps(zdm_lower_ctx *cx, const pgsql_move *m);
+/* The trigger function's statements that keep a move's dst in step. */
+void pgsql_move_trigger(zdm_lower_ctx *cx, zdm_buf *b, const pgsql_move *m);
+/* The plpgsql statements of a move's swap (run in the table's swap block). */
+const char *pgsql_move_swap(zdm_lower_ctx *cx, const pgsql_move *m);
+/* "dst = conv, ..." and "dst differs OR ..." of every move of a table: what a
+ * backfill's pass adds to fill them in the same batches. */
+const char *pgsql_moves_set_sql(zdm_lower_ctx *cx, const pgsql_sync *sy);
+const char *pgsql_moves_todo_sql(zdm_lower_ctx *cx, const pgsql_sync *sy);
+/* The one batched pass that fills every move's dst of a table (backfill phase). */
+void pgsql_moves_fill_step(zdm_lower_ctx *cx, const pgsql_sync *sy);
+/* A DO block failing unless every move's dst is in step (before the swap). */
+const char *pgsql_moves_complete_sql(zdm_lower_ctx *cx, const pgsql_sync *sy);
+/* Pieces of SQL the forward move and its reverse share (pgsql_move.c). */
+const char *pgsql_ident(zdm_lower_ctx *cx, const char *col);
+/* "dst differs from what the move's conversion gives", for every type. */
+const char *pgsql_move_differs(zdm_lower_ctx *cx, const pgsql_move *m, const char *dst_sql);
+pgsql_move *pgsql_move_reverse(zdm_lower_ctx *cx, const zdm_op *op);
+const char *pgsql_move_add_ddl(zdm_lower_ctx *cx, const pgsql_move *m);
+/* The DO block of a batched fill of every move in `ms` (prologue may be NULL). */
+const char *pgsql_move_fill_loop(zdm_lower_ctx *cx, const zdm_name *t, pgsql_move *const *ms,
+                                 size_t n, const char *prologue, const char *hi_note);
+/* CREATE INDEX CONCURRENTLY run (by \gexec) only where `cond` holds. */
+const char *pgsql_index_if_sql(zdm_lower_ctx *cx, const zdm_index *ix, const char *cond);
+zdm_index *pgsql_move_unique_index(zdm_lower_ctx *cx, const pgsql_move *m, size_t i);
+const char *pgsql_move_fk_ddl(zdm_lower_ctx *cx, const pgsql_move *m, size_t i);
+/* A DO block validating constraint `con` of `t` when it exists unvalidated. */
+const char *pgsql_validate_if_sql(zdm_lower_ctx *cx, const zdm_name *t, const char *con);
+const char *pgsql_cond_constraint(zdm_lower_ctx *cx, const zdm_name *t, const char *name,
+                                  bool exists);
+const char *pgsql_cond_trigger(zdm_lower_ctx *cx, const zdm_name *t, const char *trg,
+                               bool exists);
+/* The column exists with this type (any nullability). */
+const char *pgsql_cond_type(zdm_lower_ctx *cx, const zdm_name *t, const char *col,
+                            const zdm_coltype *ty);
+/* The rollback of a move after its swap: the reverse expand/contract as one
+ * guarded script (a no-op when the swap has not run). */
+const char *pgsql_move_undo_swap(zdm_lower_ctx *cx, const pgsql_move *m);
+/* The same for a type changed in place: back to the old type online. */
+const char *pgsql_retype_undo(zdm_lower_ctx *cx, const zdm_op *op);
+/* A step's lowering for ALTER TYPE, RENAME COLUMN, RENAME TABLE. */
+int pgsql_lower_alter_type(zdm_lower_ctx *cx, const zdm_op *op);
+int pgsql_lower_rename_column(zdm_lower_ctx *cx, const zdm_op *op);
+int pgsql_lower_rename_table(zdm_lower_ctx *cx, const zdm_op *op);
+
 /* The sync record of a table, or NULL. */
 pgsql_sync *pgsql_sync_find(zdm_lower_ctx *cx, const zdm_name *t);
 /* The backfill expression that defines `col` (NULL when none), with its where. */

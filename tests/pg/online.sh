@@ -52,11 +52,13 @@ PGOPTIONS=${PGOPTIONS:--c statement_timeout=${STEP_TIMEOUT}s}
 export PGOPTIONS
 
 # ---- the case's configuration ------------------------------------------------------
-ROWS=20000 RATE=100 CLIENTS=2 TABLE='' SEED='' BLOCKER_SECONDS=''
-OLD_INSERT='' OLD_UPDATE='' NEW_INSERT='' NEW_UPDATE=''
+ROWS=20000 RATE=100 CLIENTS=2 TABLE='' TABLE_AFTER='' SEED='' BLOCKER_SECONDS=''
+OLD_INSERT='' OLD_UPDATE='' NEW_INSERT='' NEW_UPDATE='' COLUMN_ORDER=exact
 EXPECT_FAIL='' EXPECT_ERROR=''
 [ -f "$dir/online.conf" ] || { echo "FAIL $case/config"; echo "    no $dir/online.conf"; exit 1; }
 . "$dir/online.conf"
+# The table's name once the plan has run (a case that renames it says so).
+TABLE_AFTER=${TABLE_AFTER:-$TABLE}
 NEW_INSERT=${NEW_INSERT:-$OLD_INSERT}
 NEW_UPDATE=${NEW_UPDATE:-$OLD_UPDATE}
 if [ -z "$TABLE" ] || [ -z "$SEED" ] || [ -z "$OLD_INSERT$OLD_UPDATE" ] || [ ! -f "$dir/naive.sql" ]; then
@@ -117,7 +119,25 @@ dump() { # DB OUT
 	timeout "$STEP_TIMEOUT" "$PGBIN/pg_dump" --schema-only --no-owner --no-privileges \
 		--exclude-schema=zdm -d "$1" >"$2.raw" 2>"$2.err" || { cat "$2.err"; return 1; }
 	sed -e '/^--/d' -e '/^SET /d' -e '/^SELECT pg_catalog\./d' \
-		-e '/^\\restrict /d' -e '/^\\unrestrict /d' -e '/^[[:space:]]*$/d' "$2.raw" >"$2"
+		-e '/^\\restrict /d' -e '/^\\unrestrict /d' -e '/^[[:space:]]*$/d' "$2.raw" >"$2.lines"
+	# COLUMN_ORDER=any (a plan that states "the column moves to the end of the
+	# table"): the column lines of each CREATE TABLE are compared sorted, each
+	# without its trailing comma.
+	if [ "$COLUMN_ORDER" = any ]; then
+		awk '
+			/^CREATE TABLE / { print; inside = 1; n = 0; next }
+			inside && /^\)/ {
+				for (i = 2; i <= n; i++)
+					for (j = i; j > 1 && cols[j - 1] > cols[j]; j--) {
+						t = cols[j]; cols[j] = cols[j - 1]; cols[j - 1] = t
+					}
+				for (i = 1; i <= n; i++) print cols[i]
+				print; inside = 0; next }
+			inside { line = $0; sub(/,$/, "", line); cols[++n] = line; next }
+			{ print }' "$2.lines" >"$2"
+	else
+		mv "$2.lines" "$2"
+	fi
 }
 
 new_db() { # NAME [TEMPLATE]
@@ -197,9 +217,9 @@ jmax() {
 
 # Checks the writers' summaries: no failure, some progress, no stall beyond
 # the bound (forward has its own check), and no lost write.
-check_writers() { # NAME DB FILES...
-	name=$1 db=$2
-	shift 2
+check_writers() { # NAME DB TABLE FILES...
+	name=$1 db=$2 tbl=$3
+	shift 3
 	fails=$(jnum failures "$@")
 	tx=$(($(jnum inserts "$@") + $(jnum updates "$@")))
 	if [ "$fails" -ne 0 ]; then
@@ -216,11 +236,11 @@ check_writers() { # NAME DB FILES...
 	fi
 	want_count=$((count0 + $(jnum inserted_rows "$@")))
 	want_sum=$((sum0 + $(jnum updated_rows "$@")))
-	got=$(scalar "$db" "SELECT count(*) || ' ' || coalesce(sum(n), 0) FROM $TABLE" 2>&1)
+	got=$(scalar "$db" "SELECT count(*) || ' ' || coalesce(sum(n), 0) FROM $tbl" 2>&1)
 	if [ "$got" = "$want_count $want_sum" ]; then
 		ok "$name-no-lost-write"
 	else
-		fail "$name-no-lost-write" "count(*) sum(n) of $TABLE: got '$got', want '$want_count $want_sum'" \
+		fail "$name-no-lost-write" "count(*) sum(n) of $tbl: got '$got', want '$want_count $want_sum'" \
 			"(seed $count0 $sum0 + what the writers committed)"
 	fi
 }
@@ -450,7 +470,7 @@ if [ "$forward_ok" = 1 ] && [ -z "$EXPECT_FAIL" ]; then
 		fi
 	fi
 fi
-check_writers forward "$a" $writers
+check_writers forward "$a" "$TABLE_AFTER" $writers
 if [ -n "$lt" ]; then
 	maxlat=$(jmax max_latency_ms $writers)
 	gap=$(jmax max_gap_ms $writers)
@@ -467,7 +487,7 @@ fi
 
 # ---- (e) rollback from the end (or from where an expected failure stopped) ----------
 if [ "$rollback_from" = 1 ]; then
-	rows_before=$(scalar "$a" "SELECT count(*) || ' ' || coalesce(sum(n), 0) FROM $TABLE" 2>&1)
+	rows_before=$(scalar "$a" "SELECT count(*) || ' ' || coalesce(sum(n), 0) FROM $TABLE_AFTER" 2>&1)
 	if ! run_sql "$a" "$out/rollback.sql" "$tmp/rb.log"; then
 		fail rollback-end "rollback.sql failed after the full forward run:" "$(clip 40 <"$tmp/rb.log")"
 	else
@@ -526,7 +546,7 @@ while [ "$k" -lt "$partial" ]; do
 			fi
 		fi
 	fi
-	check_writers "$name" "$c" $writers
+	check_writers "$name" "$c" "$TABLE" $writers
 	"$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$c\" WITH (FORCE)" >/dev/null 2>&1
 	k=$((k + 1))
 done
