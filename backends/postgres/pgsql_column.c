@@ -15,6 +15,10 @@
  * VALIDATE (SHARE UPDATE EXCLUSIVE, reads and writes go on), SET NOT NULL
  * (brief lock, no scan), drop the helper check. PostgreSQL 11 scans under
  * ACCESS EXCLUSIVE whatever is done first, and the plan says so.
+ *
+ * An identity or serial column added to an existing table has no online form
+ * in PostgreSQL (every row would get a nextval(): a rewrite); pgsql_identity.c
+ * builds it from online steps instead.
  */
 #include "pgsql_int.h"
 
@@ -39,15 +43,8 @@ static const zdm_constraint *new_constraint(const zdm_op *op)
 
 static int add_column_supported(zdm_lower_ctx *cx, const zdm_op *op)
 {
-    const zdm_column *c = op->col;
     if (table_is_new(cx, &op->table))
         return 0; /* empty table: any definition is instant */
-    if (c->identity != ZDM_IDENTITY_NONE || c->serial)
-        return zdm_lower_error(cx, op, ZDM_E_UNSUPPORTED,
-                               "Identity and serial columns rewrite the table; issue 3 adds "
-                               "their online plan.",
-                               "adding an identity or serial column to an existing table is "
-                               "not supported for target %s yet", cx->target->canonical);
     const zdm_constraint *k = new_constraint(op);
     if (k)
         return zdm_lower_error(cx, op, ZDM_E_UNSUPPORTED,
@@ -115,6 +112,11 @@ int pgsql_lower_add_column(zdm_lower_ctx *cx, const zdm_op *op)
 {
     if (add_column_supported(cx, op) != 0)
         return -1;
+    /* Identity and serial columns on an existing table: their own online
+     * sequence (pgsql_identity.c), since ADD COLUMN would rewrite the table. */
+    if (!table_is_new(cx, &op->table) &&
+        (op->col->identity != ZDM_IDENTITY_NONE || op->col->serial))
+        return pgsql_add_sequence_column(cx, op);
     zdm_column c = *op->col;
     /* NOT NULL without a literal default: added nullable, filled (by its
      * backfill, or by the default fill), then made NOT NULL online. */

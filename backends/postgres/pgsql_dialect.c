@@ -174,6 +174,14 @@ static const zdm_lower_fn lowerers[ZDM_OP__COUNT] = {
     [ZDM_OP_CREATE_INDEX] = pgsql_lower_create_index,
     [ZDM_OP_DROP_INDEX] = pgsql_lower_drop_index,
     [ZDM_OP_BACKFILL] = pgsql_lower_backfill,
+    [ZDM_OP_DROP_NOT_NULL] = pgsql_lower_drop_not_null,
+    [ZDM_OP_SET_DEFAULT] = pgsql_lower_set_default,
+    [ZDM_OP_DROP_DEFAULT] = pgsql_lower_set_default,
+    [ZDM_OP_DROP_COLUMN] = pgsql_lower_drop_column,
+    [ZDM_OP_DROP_TABLE] = pgsql_lower_drop_table,
+    [ZDM_OP_CREATE_ENUM] = pgsql_lower_create_enum,
+    [ZDM_OP_ADD_ENUM_VALUE] = pgsql_lower_add_enum_value,
+    [ZDM_OP_EXECUTE] = pgsql_lower_execute,
 };
 
 static const char *const monitor[] = {
