@@ -196,7 +196,7 @@ typedef struct ast_stmt {
         struct { ast_qname table; ast_count rows; } assume;
         ast_setting set;
         struct { ast_qname table; zdm_vec(ast_table_elem) elems; } create_table;
-        struct { ast_qname table; } drop_table;
+        struct { ast_qname table; bool keep; } drop_table; /* keep: moved aside */
         struct { ast_qname table; ast_qname to; } rename_table;
         struct { ast_qname table; ast_alter action; } alter_table;
         struct {

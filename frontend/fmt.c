@@ -353,6 +353,8 @@ static void put_stmt(zdm_buf *b, const ast_stmt *s)
     case AST_DROP_TABLE:
         zdm_buf_puts(b, "drop table ");
         put_qname(b, &s->u.drop_table.table);
+        if (s->u.drop_table.keep)
+            zdm_buf_puts(b, " keep");
         break;
     case AST_RENAME_TABLE:
         zdm_buf_puts(b, "rename table ");

@@ -94,7 +94,8 @@ static void stmt_done(zdm_parser *p);
     CONSTRAINT "'constraint'" CREATE "'create'" DATA "'data'" DEFAULT "'default'"
     DELETE "'delete'" DESC "'desc'" DROP "'drop'" ENUM "'enum'" EXECUTE "'execute'"
     FALSE "'false'" FOREIGN "'foreign'" GENERATED "'generated'" HAS "'has'"
-    IDENTITY "'identity'" INDEX "'index'" IRREVERSIBLE "'irreversible'" KEY "'key'"
+    IDENTITY "'identity'" INDEX "'index'" IRREVERSIBLE "'irreversible'" KEEP "'keep'"
+    KEY "'key'"
     MIGRATION "'migration'" NO "'no'" NOT "'not'" NULL "'null'" ON "'on'"
     PRECISION "'precision'" PRIMARY "'primary'" REFERENCES "'references'"
     RENAME "'rename'" RESTRICT "'restrict'" REVERT "'revert'" ROWS "'rows'" SET "'set'"
@@ -153,6 +154,9 @@ stmt:
     | CREATE TABLE qname '(' table_elems ')'  { $$ = ast_create_table(p, $3, $5, @$); }
     | DROP TABLE qname
         { $$ = ast_stmt_new(p, AST_DROP_TABLE, @$); $$->u.drop_table.table = $3; }
+    | DROP TABLE qname KEEP
+        { $$ = ast_stmt_new(p, AST_DROP_TABLE, @$); $$->u.drop_table.table = $3;
+          $$->u.drop_table.keep = true; }
     | RENAME TABLE qname TO qname
         { $$ = ast_stmt_new(p, AST_RENAME_TABLE, @$);
           $$->u.rename_table.table = $3; $$->u.rename_table.to = $5; }
@@ -419,7 +423,7 @@ ident:
 unreserved_keyword:
     ACTION | AFTER | ALWAYS | ASSUME | BACKFILL | BATCH | BEFORE | BY | CASCADE
     | DATA | DELETE | ENUM | EXECUTE | GENERATED | HAS | IDENTITY | IRREVERSIBLE
-    | KEY | MIGRATION | NO | PRECISION | RESTRICT | REVERT | ROWS | TYPE | UPDATE
+    | KEEP | KEY | MIGRATION | NO | PRECISION | RESTRICT | REVERT | ROWS | TYPE | UPDATE
     | VALUE | VARYING | WITH | WITHOUT | ZONE
     ;
 
@@ -568,7 +572,8 @@ static bool sym_is_unreserved(yysymbol_kind_t s)
     static const int unreserved[] = {
         T_ACTION, T_AFTER, T_ALWAYS, T_ASSUME, T_BACKFILL, T_BATCH, T_BEFORE, T_BY,
         T_CASCADE, T_DATA, T_DELETE, T_ENUM, T_EXECUTE, T_GENERATED, T_HAS, T_IDENTITY,
-        T_IRREVERSIBLE, T_KEY, T_MIGRATION, T_NO, T_PRECISION, T_RESTRICT, T_REVERT,
+        T_IRREVERSIBLE, T_KEEP, T_KEY, T_MIGRATION, T_NO, T_PRECISION, T_RESTRICT,
+        T_REVERT,
         T_ROWS, T_TYPE, T_UPDATE, T_VALUE, T_VARYING, T_WITH, T_WITHOUT, T_ZONE,
     };
     for (size_t i = 0; i < sizeof unreserved / sizeof unreserved[0]; i++)

@@ -57,6 +57,7 @@ enum {
     SEMA_E_RENAME_SCHEMA = 2044,
     SEMA_E_HISTORY_READ = 2045,
     SEMA_E_BACKFILL_IDENTITY = 2046,
+    SEMA_E_KEEP_NAME = 2047,
 };
 
 typedef struct sema_assume {

@@ -164,13 +164,46 @@ static bool referenced_elsewhere(sema *c, const zdm_table *t, zdm_span at)
     return false;
 }
 
+/* `drop table T keep` moves T aside to zdm_dropped_T (docs/language.md): the
+ * name must be free and fit PostgreSQL's 63 bytes, since a later migration
+ * drops it by that name. */
+static bool keep_name(sema *c, const zdm_table *t, zdm_span at, zdm_name *out)
+{
+    *out = (zdm_name){t->name.schema, zdm_sprintf(c->a, "zdm_dropped_%s", t->name.name)};
+    if (strlen(out->name) > 63) {
+        zdm_diag *g = zdm_diag_add(c->d, ZDM_ERROR, SEMA_E_KEEP_NAME, c->src, at,
+                                   "table name \"%s\" is too long to keep aside",
+                                   t->name.name);
+        zdm_diag_hint(g, c->a, "The kept table is renamed zdm_dropped_<name>, which must fit "
+                               "in 63 bytes: rename the table to a shorter name first, or drop "
+                               "it without `keep`.");
+        return false;
+    }
+    if (zdm_schema_table(c->s, *out)) {
+        zdm_diag *g = zdm_diag_add(c->d, ZDM_ERROR, SEMA_E_KEEP_NAME, c->src, at,
+                                   "table \"%s\" already exists: \"%s\" cannot be kept aside",
+                                   zdm_name_str(c->a, *out), t->name.name);
+        zdm_diag_hint(g, c->a, "A table kept aside earlier has that name: drop it first "
+                               "(drop table %s;), or drop this one without `keep`.",
+                      zdm_name_str(c->a, *out));
+        return false;
+    }
+    return table_free(c, *out, at);
+}
+
 void sema_drop_table(sema *c, const ast_stmt *st)
 {
     const ast_qname *q = &st->u.drop_table.table;
     zdm_table *t = sema_table(c, q);
     if (!t || referenced_elsewhere(c, t, q->span))
         return;
-    sema_emit(c, sema_op(c, ZDM_OP_DROP_TABLE, st, t->name, t));
+    zdm_op *op = sema_op(c, ZDM_OP_DROP_TABLE, st, t->name, t);
+    if (st->u.drop_table.keep) {
+        op->keep = true;
+        if (!keep_name(c, t, st->span, &op->to))
+            return;
+    }
+    sema_emit(c, op);
 }
 
 void sema_rename_table(sema *c, const ast_stmt *st)

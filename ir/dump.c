@@ -231,6 +231,12 @@ static void put_specific(zdm_buf *b, const zdm_op *op)
         zdm_buf_puts(b, " to=");
         put_name(b, op->to);
         break;
+    case ZDM_OP_DROP_TABLE:
+        if (op->keep) {
+            zdm_buf_puts(b, " keep to=");
+            put_name(b, op->to);
+        }
+        break;
     case ZDM_OP_ADD_COLUMN:
         put_col_field(b, "col", op->col);
         break;

@@ -167,7 +167,8 @@ typedef struct zdm_op {
     zdm_span span;              /* the statement it came from (diagnostics, plan) */
     const char *source;         /* that statement's text, for plan.md */
     zdm_name table;             /* table acted on; for enum ops the type name */
-    zdm_name to;                /* RENAME_TABLE: the new name */
+    zdm_name to;                /* RENAME_TABLE: the new name; DROP_TABLE keep: the aside name */
+    bool keep;                  /* DROP_TABLE: renamed aside (to `to`), not dropped */
     const zdm_table *before;    /* the table before the op */
     const zdm_table *after;     /* the table after the op */
     const zdm_column *old_col;  /* the column before the op */

@@ -335,6 +335,12 @@ const zdm_table *zdm_op_table_after(zdm_arena *a, const zdm_op *op)
     case ZDM_OP_CREATE_TABLE:
         return op->after;
     case ZDM_OP_DROP_TABLE:
+        if (op->keep) { /* the table lives on under its aside name */
+            zdm_table *k = table_clone(a, op->before);
+            rename_table(a, k, op->to);
+            return k;
+        }
+        return NULL;
     case ZDM_OP_CREATE_ENUM:
     case ZDM_OP_ADD_ENUM_VALUE:
     case ZDM_OP_EXECUTE:
@@ -434,8 +440,11 @@ void zdm_schema_apply(zdm_schema *s, const zdm_op *op)
         apply_enum(s, op);
         return;
     case ZDM_OP_DROP_TABLE:
-        remove_table(s, op->table); /* its indexes live in it and go with it */
-        return;
+        if (!op->keep) {
+            remove_table(s, op->table); /* its indexes live in it and go with it */
+            return;
+        }
+        break; /* kept: renamed aside, below */
     case ZDM_OP_CREATE_TABLE:
         zdm_vec_push(s->arena, &s->tables, (zdm_table *)op->after);
         return;

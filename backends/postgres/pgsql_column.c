@@ -15,6 +15,10 @@
  * VALIDATE (SHARE UPDATE EXCLUSIVE, reads and writes go on), SET NOT NULL
  * (brief lock, no scan), drop the helper check. PostgreSQL 11 scans under
  * ACCESS EXCLUSIVE whatever is done first, and the plan says so.
+ *
+ * An identity or serial column added to an existing table has no online form
+ * in PostgreSQL (every row would get a nextval(): a rewrite); pgsql_identity.c
+ * builds it from online steps instead.
  */
 #include "pgsql_int.h"
 
@@ -23,22 +27,6 @@
 static bool table_is_new(zdm_lower_ctx *cx, const zdm_name *t)
 {
     return zdm_schema_table(cx->mig->base, *t) == NULL;
-}
-
-static int add_column_supported(zdm_lower_ctx *cx, const zdm_op *op)
-{
-    const zdm_column *c = op->col;
-    if (table_is_new(cx, &op->table))
-        return 0; /* empty table: any definition is instant */
-    if (c->identity != ZDM_IDENTITY_NONE || c->serial)
-        return zdm_lower_error(cx, op, ZDM_E_UNSUPPORTED,
-                               "Identity and serial columns rewrite the table; issue 3 adds "
-                               "their online plan.",
-                               "adding an identity or serial column to an existing table is "
-                               "not supported for target %s yet", cx->target->canonical);
-    /* Its unique / references / check / primary key come as their own
-     * ADD_CONSTRAINT ops after it (pgsql_constraint.c): the column is bare. */
-    return 0;
 }
 
 static void add_column_checks(zdm_lower_ctx *cx, zdm_step *s, const zdm_op *op)
@@ -96,8 +84,13 @@ static const char *add_why(zdm_lower_ctx *cx, const zdm_op *op)
 
 int pgsql_lower_add_column(zdm_lower_ctx *cx, const zdm_op *op)
 {
-    if (add_column_supported(cx, op) != 0)
-        return -1;
+    /* A unique / references / check / primary key on the new column comes
+     * as its own ADD_CONSTRAINT op after this one (pgsql_constraint.c), so
+     * the column is added bare. Identity and serial columns on an existing table: their own online
+     * sequence (pgsql_identity.c), since ADD COLUMN would rewrite the table. */
+    if (!table_is_new(cx, &op->table) &&
+        (op->col->identity != ZDM_IDENTITY_NONE || op->col->serial))
+        return pgsql_add_sequence_column(cx, op);
     zdm_column c = *op->col;
     /* NOT NULL without a literal default: added nullable, filled (by its
      * backfill, or by the default fill), then made NOT NULL online. */

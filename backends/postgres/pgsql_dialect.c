@@ -184,6 +184,14 @@ static const zdm_lower_fn lowerers[ZDM_OP__COUNT] = {
     [ZDM_OP_ALTER_TYPE] = pgsql_lower_alter_type,
     [ZDM_OP_RENAME_COLUMN] = pgsql_lower_rename_column,
     [ZDM_OP_RENAME_TABLE] = pgsql_lower_rename_table,
+    [ZDM_OP_DROP_NOT_NULL] = pgsql_lower_drop_not_null,
+    [ZDM_OP_SET_DEFAULT] = pgsql_lower_set_default,
+    [ZDM_OP_DROP_DEFAULT] = pgsql_lower_set_default,
+    [ZDM_OP_DROP_COLUMN] = pgsql_lower_drop_column,
+    [ZDM_OP_DROP_TABLE] = pgsql_lower_drop_table,
+    [ZDM_OP_CREATE_ENUM] = pgsql_lower_create_enum,
+    [ZDM_OP_ADD_ENUM_VALUE] = pgsql_lower_add_enum_value,
+    [ZDM_OP_EXECUTE] = pgsql_lower_execute,
 };
 
 static const char *const monitor[] = {

@@ -151,6 +151,15 @@ double pgsql_est_fk_scan(uint64_t rows); /* VALIDATE of a foreign key: referenci
 void pgsql_estimate(zdm_lower_ctx *cx, zdm_step *s, const zdm_name *t, uint64_t rows,
                     double (*fn)(uint64_t), const char *what);
 
+/* ---- pgsql_table.c ------------------------------------------------------------- */
+
+/* "CONSTRAINT n PRIMARY KEY (...)" / UNIQUE / FOREIGN KEY ... / CHECK (...) */
+void pgsql_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c);
+/* CREATE TABLE IF NOT EXISTS with its columns and constraints (no indexes). */
+const char *pgsql_create_table_sql(zdm_lower_ctx *cx, const zdm_table *t);
+/* The first table a foreign key of `t` references (each is locked), or NULL. */
+const zdm_name *pgsql_fk_target(const zdm_table *t);
+
 /* ---- lowering (one file per area) ---------------------------------------------- */
 
 int pgsql_lower_create_table(zdm_lower_ctx *cx, const zdm_op *op);
@@ -159,6 +168,18 @@ int pgsql_lower_set_not_null(zdm_lower_ctx *cx, const zdm_op *op);
 int pgsql_lower_create_index(zdm_lower_ctx *cx, const zdm_op *op);
 int pgsql_lower_drop_index(zdm_lower_ctx *cx, const zdm_op *op);
 int pgsql_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op);
+/* pgsql_default.c, pgsql_drop.c, pgsql_enum.c, pgsql_execute.c, pgsql_identity.c */
+int pgsql_lower_drop_not_null(zdm_lower_ctx *cx, const zdm_op *op);
+int pgsql_lower_set_default(zdm_lower_ctx *cx, const zdm_op *op); /* and DROP DEFAULT */
+int pgsql_lower_drop_column(zdm_lower_ctx *cx, const zdm_op *op);
+int pgsql_lower_drop_table(zdm_lower_ctx *cx, const zdm_op *op);
+int pgsql_lower_create_enum(zdm_lower_ctx *cx, const zdm_op *op);
+int pgsql_lower_add_enum_value(zdm_lower_ctx *cx, const zdm_op *op);
+int pgsql_lower_execute(zdm_lower_ctx *cx, const zdm_op *op);
+/* ADD COLUMN of an identity or serial column to an existing table: a
+ * nullable column fed by a sequence, filled, made NOT NULL online, then
+ * turned into the identity (or given its sequence). */
+int pgsql_add_sequence_column(zdm_lower_ctx *cx, const zdm_op *op);
 /* Fills the existing rows of a column just added with a raw default (its
  * default is already set, so only rows that predate it are NULL). */
 int pgsql_default_fill(zdm_lower_ctx *cx, const zdm_op *op, const zdm_column *col);

@@ -30,7 +30,7 @@ static void put_cols(zdm_buf *b, const char *const *cols, size_t n)
     zdm_buf_putc(b, ')');
 }
 
-static void put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c)
+void pgsql_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c)
 {
     zdm_sqlf(b, PG, "CONSTRAINT %I ", c->name);
     switch (c->kind) {
@@ -53,7 +53,7 @@ static void put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *
 }
 
 /* The first table a foreign key references (each is locked), or NULL. */
-static const zdm_name *fk_target(const zdm_table *t)
+const zdm_name *pgsql_fk_target(const zdm_table *t)
 {
     for (size_t i = 0; i < t->ncons; i++)
         if (t->cons[i]->kind == ZDM_CON_FOREIGN)
@@ -73,7 +73,7 @@ static bool effective_not_null(const zdm_table *t, const zdm_column *c)
     return false;
 }
 
-static const char *create_sql(zdm_lower_ctx *cx, const zdm_table *t)
+const char *pgsql_create_table_sql(zdm_lower_ctx *cx, const zdm_table *t)
 {
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
@@ -82,7 +82,7 @@ static const char *create_sql(zdm_lower_ctx *cx, const zdm_table *t)
         zdm_sqlf(&b, PG, "%s\n    %s", i ? "," : "", pgsql_column_def(cx, t->cols[i]));
     for (size_t i = 0; i < t->ncons; i++) {
         zdm_buf_puts(&b, ",\n    ");
-        put_constraint(cx, &b, t->cons[i]);
+        pgsql_put_constraint(cx, &b, t->cons[i]);
     }
     zdm_buf_puts(&b, "\n);");
     return zdm_buf_cstr(&b);
@@ -147,7 +147,7 @@ int pgsql_lower_create_table(zdm_lower_ctx *cx, const zdm_op *op)
     s->lock_timeout_ms = pgsql_st(cx)->lock_timeout_ms;
     s->est_seconds = 0.1;
     s->est_note = "catalog change only";
-    const char *sql = create_sql(cx, t);
+    const char *sql = pgsql_create_table_sql(cx, t);
     const char *drop = zdm_sqlf_str(cx->arena, PG, "DROP TABLE IF EXISTS %N;", &t->name);
     const char *sch = new_schema(cx, t);
     const char *plain_drop = drop;
@@ -160,7 +160,7 @@ int pgsql_lower_create_table(zdm_lower_ctx *cx, const zdm_op *op)
                                  pgsql_dollar_tag(cx->arena, blk));
         drop = zdm_sprintf(cx->arena, "%s\n%s", drop, blk);
     }
-    const zdm_name *ref = fk_target(t);
+    const zdm_name *ref = pgsql_fk_target(t);
     if (ref) {
         pgsql_lock(s, "SHARE ROW EXCLUSIVE on each referenced table (brief)",
                    ZDM_LOCK_BLOCKS_WRITES);

@@ -16,6 +16,11 @@
 #                 row (check, ok), like verify_*.sql
 #   rollback_checks.sql  optional, the same after each partial run's rollback
 #                 (the phases before the last): the data the rollback restores
+#   rollback_end_checks.sql  optional, the same after rollback.sql from the
+#                 end of the full run: the data a rollback gives back even then
+#   rollback_leaves.sql  optional SQL on the base giving what the plan states
+#                 its rollback cannot undo (an enum label): a rolled-back
+#                 schema may equal the original or the original plus this
 #
 # A case whose data breaks the migration sets EXPECT_FAIL (a substring of the
 # name of the verify_pre check that must report it) and EXPECT_ERROR (an ERE
@@ -351,6 +356,26 @@ else
 	fi
 fi
 
+# rollback_leaves.sql (optional): what the plan says its rollback cannot undo
+# (an enum label PostgreSQL cannot drop), as SQL on the base: a rolled-back
+# schema may equal the original or the original plus this.
+if [ -f "$dir/rollback_leaves.sql" ]; then
+	leaves=${dbp}_leaves
+	new_db "$leaves" "$base"
+	if ! run_sql "$leaves" "$dir/rollback_leaves.sql" "$tmp/leaves.log"; then
+		fail setup "rollback_leaves.sql failed:" "$(clip 30 <"$tmp/leaves.log")"
+		exit 1
+	fi
+	dump "$leaves" "$tmp/schema.leaves" || { fail setup "pg_dump failed"; exit 1; }
+fi
+
+# Whether a rolled-back schema is the original (or what rollback_leaves.sql
+# allows); the diff against the original goes to DIFF.
+rolled_back() { # SCHEMA DIFF
+	diff -u --label original --label rolled-back "$tmp/schema.orig" "$1" >"$2" && return 0
+	[ -f "$tmp/schema.leaves" ] && cmp -s "$tmp/schema.leaves" "$1"
+}
+
 # Runs the phases 1..$2 on a database, switching writers before the contract
 # phase; prints which phase failed. Sets $writers to the summaries to read.
 run_phases() { # DB COUNT TAG
@@ -492,7 +517,7 @@ if [ "$rollback_from" = 1 ]; then
 		fail rollback-end "rollback.sql failed after the full forward run:" "$(clip 40 <"$tmp/rb.log")"
 	else
 		dump "$a" "$tmp/schema.rb"
-		if diff -u --label original --label rolled-back "$tmp/schema.orig" "$tmp/schema.rb" >"$tmp/rb.diff"; then
+		if rolled_back "$tmp/schema.rb" "$tmp/rb.diff"; then
 			ok rollback-end
 		else
 			fail rollback-end "the schema after rollback.sql differs from the original (- original, + after):" \
@@ -503,6 +528,13 @@ if [ "$rollback_from" = 1 ]; then
 			ok rollback-end-rows
 		else
 			fail rollback-end-rows "count(*) sum(n) of $TABLE: '$rows_before' before rollback.sql, '$rows_after' after"
+		fi
+		if [ -f "$dir/rollback_end_checks.sql" ]; then
+			if run_checks "$a" "$dir/rollback_end_checks.sql" "$tmp/rbend.out" >"$tmp/rbend.log" 2>&1; then
+				ok rollback-end-data
+			else
+				fail rollback-end-data "$(clip 30 <"$tmp/rbend.log")"
+			fi
 		fi
 	fi
 fi
@@ -532,7 +564,7 @@ while [ "$k" -lt "$partial" ]; do
 		fail "$name" "rollback.sql failed after $k phase(s):" "$(clip 40 <"$tmp/rb.log")"
 	else
 		dump "$c" "$tmp/schema.p"
-		if diff -u --label original --label rolled-back "$tmp/schema.orig" "$tmp/schema.p" >"$tmp/p.diff"; then
+		if rolled_back "$tmp/schema.p" "$tmp/p.diff"; then
 			ok "$name"
 		else
 			fail "$name" "the schema after $k phase(s) + rollback.sql differs from the original:" \

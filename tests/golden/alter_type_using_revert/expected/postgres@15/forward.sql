@@ -150,7 +150,7 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS zdm_new_orders_amount ON orders (zdm_new
 -- step 05 [contract] swap in orders.amount and drop sync trigger zdm_sync_orders_zdm_new_amount
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
 SET lock_timeout = '500ms';
-SET statement_timeout = '82s';
+SET statement_timeout = '92s';
 DO $zdm$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('orders') AND attname = 'zdm_new_amount' AND attnum > 0 AND NOT attisdropped) THEN

@@ -160,7 +160,7 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS zdm_new_customers_fullname ON customers 
 -- step 05 [contract] swap in customers.display_name and drop sync trigger zdm_sync_customers_display_name
 --   lock: ACCESS EXCLUSIVE for the SET NOT NULL scan; in a transaction; retried on lock timeout
 SET lock_timeout = '500ms';
-SET statement_timeout = '112s';
+SET statement_timeout = '142s';
 DO $zdm$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('customers') AND attname = 'display_name' AND attnum > 0 AND NOT attisdropped) THEN

@@ -10,7 +10,7 @@
 -- step 09 [contract] swap in players.team_id and drop sync trigger zdm_sync_players_zdm_new_team_id
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
 SET lock_timeout = '500ms';
-SET statement_timeout = '92s';
+SET statement_timeout = '112s';
 DO $zdm$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('players') AND attname = 'zdm_new_team_id' AND attnum > 0 AND NOT attisdropped) THEN

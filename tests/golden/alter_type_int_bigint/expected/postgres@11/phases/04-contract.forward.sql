@@ -10,7 +10,7 @@
 -- step 06 [contract] swap in events.score and drop sync trigger zdm_sync_events_zdm_new_score
 --   lock: ACCESS EXCLUSIVE for the SET NOT NULL scan; in a transaction; retried on lock timeout
 SET lock_timeout = '500ms';
-SET statement_timeout = '162s';
+SET statement_timeout = '212s';
 DO $zdm$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('events') AND attname = 'zdm_new_score' AND attnum > 0 AND NOT attisdropped) THEN

@@ -10,7 +10,7 @@
 -- step 07 [contract] swap in members.handle, members.age and drop sync trigger zdm_sync_members_handle_zdm_new_age_email_domain
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
 SET lock_timeout = '500ms';
-SET statement_timeout = '82s';
+SET statement_timeout = '92s';
 DO $zdm$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('members') AND attname = 'handle' AND attnum > 0 AND NOT attisdropped) THEN

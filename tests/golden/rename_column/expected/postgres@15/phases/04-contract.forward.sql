@@ -10,7 +10,7 @@
 -- step 07 [contract] swap in customers.display_name and drop sync trigger zdm_sync_customers_display_name
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
 SET lock_timeout = '500ms';
-SET statement_timeout = '92s';
+SET statement_timeout = '102s';
 DO $zdm$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('customers') AND attname = 'display_name' AND attnum > 0 AND NOT attisdropped) THEN

@@ -1,0 +1,2 @@
+ALTER TABLE users ADD COLUMN seq_no bigint GENERATED ALWAYS AS IDENTITY;
+ALTER TABLE users ADD COLUMN ticket serial;

@@ -1,0 +1,3 @@
+ALTER TYPE mood ADD VALUE 'ok' BEFORE 'sad';
+ALTER TYPE mood ADD VALUE 'ecstatic' AFTER 'happy';
+ALTER TYPE mood ADD VALUE 'furious';

@@ -1,0 +1,2 @@
+ALTER TABLE users ALTER COLUMN plan SET DEFAULT 'basic';
+UPDATE users SET plan = 'basic' WHERE plan IS NULL;
