@@ -152,6 +152,17 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS idx_users_email_norm ON users (em
 
 -- step 05 [validate] add CHECK (IS NOT NULL) NOT VALID on users.email_normalized
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
+-- fail before any lock if the rows break the rule
+SET lock_timeout = '500ms';
+SET statement_timeout = '320s';
+DO $zdm$
+BEGIN
+    IF NOT coalesce((NOT EXISTS (SELECT 1 FROM users WHERE email_normalized IS NULL)), false) THEN
+        RAISE EXCEPTION 'zdm: check failed: %', 'no NULL in users.email_normalized'
+            USING HINT = 'List them: SELECT * FROM users WHERE email_normalized IS NULL LIMIT 100; fill them, then rerun the phase.';
+    END IF;
+END
+$zdm$;
 SET lock_timeout = '500ms';
 SET statement_timeout = '62s';
 DO $zdm$

@@ -92,6 +92,17 @@ $zdm$;
 
 -- step 03 [validate] add CHECK (IS NOT NULL) NOT VALID on payments.reference
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
+-- fail before any lock if the rows break the rule
+SET lock_timeout = '500ms';
+SET statement_timeout = '90s';
+DO $zdm$
+BEGIN
+    IF NOT coalesce((NOT EXISTS (SELECT 1 FROM payments WHERE reference IS NULL)), false) THEN
+        RAISE EXCEPTION 'zdm: check failed: %', 'no NULL in payments.reference'
+            USING HINT = 'List them: SELECT * FROM payments WHERE reference IS NULL LIMIT 100; fill them, then rerun the phase.';
+    END IF;
+END
+$zdm$;
 SET lock_timeout = '500ms';
 SET statement_timeout = '62s';
 DO $zdm$
