@@ -102,7 +102,7 @@ void zdm_plan_checkpoint(zdm_plan *p, zdm_phase before, const char *what)
             return;
         }
     }
-    zdm_vec_push(p->arena, &p->checkpoints, ((zdm_checkpoint){before, before, what}));
+    zdm_vec_push(p->arena, &p->checkpoints, ((zdm_checkpoint){before, before, false, what}));
 }
 
 void zdm_plan_note(zdm_plan *p, const char *fmt, ...)
@@ -141,14 +141,17 @@ void zdm_plan_finish(zdm_plan *p)
             p->phases[p->nphases++] = s->phase;
     }
     /* A checkpoint sits right before its `before` phase, after whichever phase
-     * precedes it in this plan; without both it means nothing. */
+     * precedes it in this plan. Before phase 1 it still binds: a plan that only
+     * contracts must wait for the application that no longer needs what it
+     * drops. Without its `before` phase it means nothing. */
     size_t keep = 0;
     for (size_t i = 0; i < p->checkpoints.len; i++) {
         zdm_checkpoint c = p->checkpoints.items[i];
         unsigned n = zdm_plan_phase_number(p, c.before);
-        if (n < 2)
+        if (n == 0)
             continue;
-        c.after = p->phases[n - 2];
+        c.first = n == 1;
+        c.after = c.first ? c.before : p->phases[n - 2];
         p->checkpoints.items[keep++] = c;
     }
     p->checkpoints.len = keep;

@@ -153,9 +153,11 @@ typedef struct zdm_step {
     const zdm_op *op;          /* the op it came from; NULL for cross-op steps */
 } zdm_step;
 
-/* Where the application must be deployed between two phases. */
+/* Where the application must be deployed: between two phases, or before the
+ * plan's first phase (a contract-only plan: deploy first, then run it). */
 typedef struct zdm_checkpoint {
-    zdm_phase after, before;   /* `after` is set by zdm_plan_finish */
+    zdm_phase after, before;   /* `after` and `first` are set by zdm_plan_finish */
+    bool first;                /* before phase 1: `after` means nothing */
     const char *what;          /* full sentences */
 } zdm_checkpoint;
 
@@ -209,9 +211,10 @@ void zdm_step_pre(zdm_plan *p, zdm_step *s, const char *name, const char *sql);
 void zdm_step_post(zdm_plan *p, zdm_step *s, const char *name, const char *sql);
 void zdm_step_risk(zdm_plan *p, zdm_step *s, zdm_risk_kind k, const char *detail,
                    const char *mitigation);
-/* Adds a deploy checkpoint right before phase `before` (its `after` is set by
- * zdm_plan_finish to the phase that precedes it in the plan). Requirements for
- * the same checkpoint are joined so each is stated once. */
+/* Adds a deploy checkpoint right before phase `before` (zdm_plan_finish sets its
+ * `after` to the phase that precedes it in the plan, or marks it `first` when
+ * `before` is the plan's first phase; it drops it when `before` is absent).
+ * Requirements for the same checkpoint are joined so each is stated once. */
 void zdm_plan_checkpoint(zdm_plan *p, zdm_phase before, const char *what);
 void zdm_plan_note(zdm_plan *p, const char *fmt, ...) ZDM_PRINTF(2, 3);
 void zdm_plan_warning(zdm_plan *p, const char *fmt, ...) ZDM_PRINTF(2, 3);

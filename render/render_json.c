@@ -204,10 +204,12 @@ static void phases(json *j, zdm_arena *a, const zdm_plan *p)
     close_(j, ']');
     open_(j, "checkpoints", '[');
     for (size_t i = 0; i < p->checkpoints.len; i++) {
+        const zdm_checkpoint *c = &p->checkpoints.items[i];
         open_(j, NULL, '{');
-        kstr(j, "after", zdm_phase_name(p->checkpoints.items[i].after));
-        kstr(j, "before", zdm_phase_name(p->checkpoints.items[i].before));
-        kstr(j, "deploy", p->checkpoints.items[i].what);
+        /* null: before the first phase, i.e. deploy before running the plan */
+        kstr(j, "after", c->first ? NULL : zdm_phase_name(c->after));
+        kstr(j, "before", zdm_phase_name(c->before));
+        kstr(j, "deploy", c->what);
         close_(j, '}');
     }
     close_(j, ']');

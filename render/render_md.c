@@ -60,8 +60,12 @@ static void checkpoints_md(zdm_buf *b, const zdm_plan *p)
 {
     for (size_t i = 0; i < p->checkpoints.len; i++) {
         const zdm_checkpoint *c = &p->checkpoints.items[i];
-        zdm_buf_printf(b, "**Deploy checkpoint** between `%s` and `%s`: %s\n\n",
-                       zdm_phase_name(c->after), zdm_phase_name(c->before), c->what);
+        if (c->first)
+            zdm_buf_printf(b, "**Deploy checkpoint** before phase 1 `%s` (deploy first): %s\n\n",
+                           zdm_phase_name(c->before), c->what);
+        else
+            zdm_buf_printf(b, "**Deploy checkpoint** between `%s` and `%s`: %s\n\n",
+                           zdm_phase_name(c->after), zdm_phase_name(c->before), c->what);
     }
 }
 
@@ -178,7 +182,9 @@ static void section_runbook(zdm_buf *b, zdm_arena *a, const zdm_plan *p)
         zdm_phase ph = p->phases[i];
         for (size_t k = 0; k < p->checkpoints.len; k++)
             if (p->checkpoints.items[k].before == ph)
-                zdm_buf_printf(b, "%u. **Deploy checkpoint:** %s\n", n++,
+                zdm_buf_printf(b, "%u. **Deploy checkpoint%s:** %s\n", n++,
+                               p->checkpoints.items[k].first ? " (before phase 1, deploy first)"
+                                                             : "",
                                p->checkpoints.items[k].what);
         zdm_buf_printf(b, "%u. Phase `%s`: `%s`\n", n++, zdm_phase_name(ph),
                        render__run_cmd(a, p, zdm_render_phase_file(a, p, ph, false)));

@@ -74,8 +74,13 @@ static void checkpoint_before(zdm_buf *b, const zdm_plan *p, zdm_phase ph)
         const zdm_checkpoint *cp = &p->checkpoints.items[i];
         if (cp->before != ph)
             continue;
-        zdm_buf_printf(b, "\n%sDEPLOY CHECKPOINT (between %s and %s): %s\n", p->client.comment,
-                       zdm_phase_name(cp->after), zdm_phase_name(cp->before), cp->what);
+        if (cp->first)
+            zdm_buf_printf(b, "\n%sDEPLOY CHECKPOINT (before phase 1, %s; deploy first): %s\n",
+                           p->client.comment, zdm_phase_name(cp->before), cp->what);
+        else
+            zdm_buf_printf(b, "\n%sDEPLOY CHECKPOINT (between %s and %s): %s\n",
+                           p->client.comment, zdm_phase_name(cp->after),
+                           zdm_phase_name(cp->before), cp->what);
     }
 }
 

@@ -133,8 +133,10 @@ static int backfill_supported(zdm_lower_ctx *cx, const zdm_op *op, const char **
     const zdm_constraint *pk = zdm_table_primary_key(op->before ? op->before : op->after);
     if (!pk || pk->ncols != 1)
         return zdm_lower_error(cx, op, ZDM_E_NO_PRIMARY_KEY,
-                               "The batches walk the primary key; add a single-column primary "
-                               "key to the table first (composite keys come with issue 3).",
+                               "The batches walk the primary key one column at a time, and a "
+                               "composite key cannot be walked yet: give the table a "
+                               "single-column primary key first (or fill the column with "
+                               "`execute` in a maintenance window).",
                                "backfill of %s needs a single-column primary key, and %s",
                                zdm_name_str(cx->arena, op->table),
                                pk ? "its primary key has several columns" : "it has none");

@@ -111,15 +111,42 @@ static const char *run_sql(zdm_lower_ctx *cx, zdm_step *s, const char *sql, bool
                            -1);
 }
 
+/* Whether a statement() text holds no SQL at all (only ';' and blanks):
+ * PostgreSQL would fail on it at run time, in the middle of the phase. */
+static bool blank(const char *stmt)
+{
+    for (; *stmt; stmt++)
+        if (*stmt != ';' && !isspace((unsigned char)*stmt))
+            return false;
+    return true;
+}
+
+static bool has_text(const zdm_value *v)
+{
+    return v && (v->kind == ZDM_V_RAW || v->kind == ZDM_V_STRING);
+}
+
 int pgsql_lower_execute(zdm_lower_ctx *cx, const zdm_op *op)
 {
-    if (!op->using_ || (op->using_->kind != ZDM_V_RAW && op->using_->kind != ZDM_V_STRING))
+    bool rev = op->revert && !op->irreversible;
+    if (!has_text(op->using_) || (rev && !has_text(op->revert)))
         return zdm_lower_error(cx, op, ZDM_E_UNSUPPORTED,
                                "Write the SQL as a parenthesised fragment: execute (...);",
                                "execute needs SQL text");
     const char *fwd = statement(cx, op->using_);
-    bool rev = op->revert && !op->irreversible;
     const char *back = rev ? statement(cx, op->revert) : NULL;
+    if (blank(fwd))
+        return zdm_lower_error(cx, op, ZDM_E_UNSUPPORTED,
+                               "Write the statement inside the parentheses, e.g. "
+                               "execute (ANALYZE users) revert (SELECT 1);",
+                               "execute has no SQL to run: its parentheses are empty");
+    if (back && blank(back))
+        return zdm_lower_error(cx, op, ZDM_E_UNSUPPORTED,
+                               "Write the SQL that undoes the forward statement inside "
+                               "revert (...); when there is nothing to undo, a statement that "
+                               "does nothing (revert (SELECT 1)); when it cannot be undone, "
+                               "write `irreversible` instead of `revert (...)`.",
+                               "the revert of execute has no SQL: its parentheses are empty");
     bool no_tx = needs_no_tx(cx, fwd) || (back && needs_no_tx(cx, back));
     zdm_step *s = zdm_plan_step(cx->plan, phase_so_far(cx), no_tx ? ZDM_STEP_NO_TX : ZDM_STEP_TX,
                                 "execute raw SQL");

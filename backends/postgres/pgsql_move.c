@@ -192,12 +192,13 @@ pgsql_move *pgsql_move_of(zdm_lower_ctx *cx, const zdm_op *op)
 static int unsupported(zdm_lower_ctx *cx, const zdm_op *op, const char *hint, const char *what)
 {
     return zdm_lower_error(cx, op, ZDM_E_UNSUPPORTED, hint,
-                           "%s: not supported for target %s yet", what, cx->target->canonical);
+                           "%s is not supported for target %s yet", what, cx->target->canonical);
 }
 
 /* Another move of this migration on the table whose column `col` is, or
  * that an index or constraint shares with `col`: the swaps would undo each
- * other's rebuilt objects. NULL when none. */
+ * other's rebuilt objects. Says which, after "in the same migration as";
+ * NULL when none. */
 static const char *move_conflict(zdm_lower_ctx *cx, const zdm_op *op, const char *col)
 {
     const zdm_table *t = op->before;
@@ -208,50 +209,48 @@ static const char *move_conflict(zdm_lower_ctx *cx, const zdm_op *op, const char
             continue;
         const char *oc = o->old_col->name;
         if (strcmp(oc, col) == 0 || strcmp(o->col->name, col) == 0)
-            return zdm_sprintf(cx->arena, "column %s is changed by another statement too", col);
+            return zdm_sprintf(cx->arena, "another change of column %s", col);
         for (size_t k = 0; k < t->nindexes; k++)
             if (index_uses(t->indexes[k], col) && index_uses(t->indexes[k], oc))
-                return zdm_sprintf(cx->arena, "index %s covers %s and %s, which both move",
-                                   t->indexes[k]->name, col, oc);
+                return zdm_sprintf(cx->arena, "a change of column %s, which index %s also "
+                                   "covers,", oc, t->indexes[k]->name);
         for (size_t k = 0; k < t->ncons; k++)
             if (con_uses(cx, t->cons[k], col) && con_uses(cx, t->cons[k], oc))
-                return zdm_sprintf(cx->arena, "constraint %s covers %s and %s, which both move",
-                                   t->cons[k]->name, col, oc);
+                return zdm_sprintf(cx->arena, "a change of column %s, which constraint %s "
+                                   "also covers,", oc, t->cons[k]->name);
     }
     return NULL;
 }
 
-int pgsql_move_supported(zdm_lower_ctx *cx, const zdm_op *op, const char *col)
+/* "renaming users.email" / "changing the type of users.email": what the
+ * author wrote, for the messages below. */
+static const char *move_what(zdm_lower_ctx *cx, const zdm_op *op, const char *col)
 {
-    const char *clash = move_conflict(cx, op, col);
-    if (clash)
-        return unsupported(cx, op, "Split the changes into two migrations: the second one runs "
-                                   "after the first one's contract phase.",
-                           zdm_sprintf(cx->arena, "expand/contract of %s.%s: %s",
-                                       zdm_name_str(cx->arena, op->table), col, clash));
+    return zdm_sprintf(cx->arena, "%s %s.%s",
+                       op->kind == ZDM_OP_RENAME_COLUMN ? "renaming" : "changing the type of",
+                       zdm_name_str(cx->arena, op->table), col);
+}
+
+static int refuse_constraint(zdm_lower_ctx *cx, const zdm_op *op, const char *what,
+                             const zdm_constraint *k)
+{
+    bool pk = k->kind == ZDM_CON_PRIMARY;
+    return unsupported(cx, op,
+                       pk ? "The primary key cannot move to a new column online yet: change a "
+                            "primary-key column in a maintenance window with `execute` and a "
+                            "`revert`."
+                          : "The CHECK's text names the old column name: drop the constraint "
+                            "first, rename the column, then add the CHECK again with the new "
+                            "name (three statements).",
+                       zdm_sprintf(cx->arena, "%s, which %s %s uses,", what,
+                                   pk ? "primary key" : "CHECK constraint", k->name));
+}
+
+/* A foreign key of another table (or of this one) that references `col`. */
+static int refuse_referenced(zdm_lower_ctx *cx, const zdm_op *op, const char *what,
+                             const char *col)
+{
     const zdm_table *t = op->before;
-    const zdm_column *c = zdm_table_column(t, col);
-    const char *q = zdm_sprintf(cx->arena, "%s.%s", zdm_name_str(cx->arena, op->table), col);
-    const zdm_constraint *pk = zdm_table_primary_key(t);
-    if (!pk || pk->ncols != 1)
-        return unsupported(cx, op, "The new column is filled by a batched pass over the primary "
-                                   "key: give the table a single-column primary key.",
-                           zdm_sprintf(cx->arena, "expand/contract of %s without a "
-                                       "single-column primary key", q));
-    if (c->identity != ZDM_IDENTITY_NONE || c->serial)
-        return unsupported(cx, op, "An identity or serial column owns a sequence that the swap "
-                                   "would have to move; change it with `execute` and a `revert`.",
-                           zdm_sprintf(cx->arena, "expand/contract of identity column %s", q));
-    for (size_t i = 0; i < t->ncons; i++)
-        if ((t->cons[i]->kind == ZDM_CON_PRIMARY ||
-             (t->cons[i]->kind == ZDM_CON_CHECK && op->kind == ZDM_OP_RENAME_COLUMN)) &&
-            con_uses(cx, t->cons[i], col))
-            return unsupported(cx, op, "A primary key, or a CHECK on a renamed column (its text "
-                                       "names the old name), does not follow the column yet: drop "
-                                       "the constraint first, change the column, then add it "
-                                       "again as its own statements.",
-                               zdm_sprintf(cx->arena, "expand/contract of %s, which constraint "
-                                           "%s uses", q, t->cons[i]->name));
     for (size_t i = 0; i < cx->mig->base->tables.len; i++) {
         const zdm_table *o = cx->mig->base->tables.items[i];
         for (size_t j = 0; j < o->ncons; j++) {
@@ -259,23 +258,63 @@ int pgsql_move_supported(zdm_lower_ctx *cx, const zdm_op *op, const char *col)
             for (size_t x = 0; k->kind == ZDM_CON_FOREIGN && zdm_name_eq(k->ref_table, t->name) &&
                                x < k->nref_cols; x++)
                 if (strcmp(k->ref_cols[x], col) == 0)
-                    return unsupported(cx, op, "Drop the foreign key first and add it again "
-                                               "after the change.",
-                                       zdm_sprintf(cx->arena, "expand/contract of %s, which "
-                                                   "foreign key %s references", q, k->name));
+                    return unsupported(
+                        cx, op,
+                        zdm_sprintf(cx->arena, "Drop the foreign key first (alter table %s drop "
+                                    "constraint %s;), change the column, then add the key "
+                                    "again.", zdm_name_str(cx->arena, o->name), k->name),
+                        zdm_sprintf(cx->arena, "%s, which foreign key %s of table %s "
+                                    "references,", what, k->name,
+                                    zdm_name_str(cx->arena, o->name)));
         }
     }
+    return 0;
+}
+
+int pgsql_move_supported(zdm_lower_ctx *cx, const zdm_op *op, const char *col)
+{
+    const char *what = move_what(cx, op, col);
+    const char *clash = move_conflict(cx, op, col);
+    if (clash)
+        return unsupported(cx, op, "Split the changes into two migrations: the second one runs "
+                                   "after the first one's contract phase.",
+                           zdm_sprintf(cx->arena, "%s in the same migration as %s", what,
+                                       clash));
+    const zdm_table *t = op->before;
+    const zdm_column *c = zdm_table_column(t, col);
+    const zdm_constraint *pk = zdm_table_primary_key(t);
+    if (!pk || pk->ncols != 1)
+        return unsupported(cx, op, "The new column is filled by a batched pass over the primary "
+                                   "key: give the table a single-column primary key first.",
+                           zdm_sprintf(cx->arena, "%s on a table %s", what,
+                                       pk ? "whose primary key has several columns"
+                                          : "without a primary key"));
+    if (c->identity != ZDM_IDENTITY_NONE || c->serial)
+        return unsupported(cx, op, "An identity or serial column owns a sequence that the swap "
+                                   "would have to move; change it with `execute` and a `revert`.",
+                           zdm_sprintf(cx->arena, "%s, %s %s column,", what,
+                                       c->serial ? "a" : "an", c->serial ? "serial" : "identity"));
+    for (size_t i = 0; i < t->ncons; i++)
+        if ((t->cons[i]->kind == ZDM_CON_PRIMARY ||
+             (t->cons[i]->kind == ZDM_CON_CHECK && op->kind == ZDM_OP_RENAME_COLUMN)) &&
+            con_uses(cx, t->cons[i], col))
+            return refuse_constraint(cx, op, what, t->cons[i]);
+    if (refuse_referenced(cx, op, what, col) != 0)
+        return -1;
     for (size_t i = 0; i < t->nindexes; i++) {
         const zdm_index *ix = t->indexes[i];
-        bool expr = ix->where && zdm_raw_mentions(pgsql_value(cx, ix->where), col);
+        bool pred = ix->where && zdm_raw_mentions(pgsql_value(cx, ix->where), col);
+        bool expr = false;
         for (size_t k = 0; k < ix->nelems; k++)
             expr = expr || (ix->elems[k].expr &&
                             zdm_raw_mentions(pgsql_value(cx, ix->elems[k].expr), col));
-        if (expr)
-            return unsupported(cx, op, "Drop the index first and create it again after the "
-                                       "change.",
-                               zdm_sprintf(cx->arena, "expand/contract of %s, which an "
-                                           "expression or predicate of index %s names", q,
+        if (expr || pred)
+            return unsupported(cx, op,
+                               zdm_sprintf(cx->arena, "Drop the index first (drop index %s;), "
+                                           "change the column, then create the index again.",
+                                           ix->name),
+                               zdm_sprintf(cx->arena, "%s, which %s of index %s names,", what,
+                                           expr ? "an expression" : "the WHERE predicate",
                                            ix->name));
     }
     return 0;

@@ -45,9 +45,11 @@ int pgsql_lower_rename_column(zdm_lower_ctx *cx, const zdm_op *op)
         return rename_in_place(cx, op);
     if (zdm_migration_column_is_new(cx->mig, op->table, op->old_col->name))
         return zdm_lower_error(cx, op, ZDM_E_UNSUPPORTED,
-                               "Give the column its final name where this migration adds it.",
-                               "renaming column %s.%s, which this migration adds, is not "
-                               "supported for target %s", zdm_name_str(cx->arena, op->table),
+                               "Give the column its final name in the statement that adds "
+                               "or renames it; rename it again in a later migration, after "
+                               "this one's contract phase.",
+                               "renaming column %s.%s, which an earlier statement of this "
+                               "migration adds or renames, is not supported for target %s", zdm_name_str(cx->arena, op->table),
                                op->old_col->name, cx->target->canonical);
     if (pgsql_move_supported(cx, op, op->old_col->name) != 0)
         return -1;

@@ -187,9 +187,11 @@ int pgsql_lower_alter_type(zdm_lower_ctx *cx, const zdm_op *op)
         return short_alter(cx, op, new_table);
     if (zdm_migration_column_is_new(cx->mig, op->table, op->old_col->name))
         return zdm_lower_error(cx, op, ZDM_E_UNSUPPORTED,
-                               "Give the column its final type where this migration adds it.",
-                               "changing the type of column %s, which this migration adds, is "
-                               "not supported for target %s", qcol(cx, op),
+                               "Give a new column its final type where this migration adds "
+                               "it; change the type of a renamed one in a later migration, "
+                               "after this one's contract phase.",
+                               "changing the type of column %s, which an earlier statement of "
+                               "this migration adds or renames, is not supported for target %s", qcol(cx, op),
                                cx->target->canonical);
     if (pgsql_move_supported(cx, op, op->old_col->name) != 0)
         return -1;
