@@ -19,48 +19,11 @@
 
 #include <string.h>
 
-static const char *fk_action(zdm_fk_action a)
-{
-    switch (a) {
-    case ZDM_FK_CASCADE: return "CASCADE";
-    case ZDM_FK_SET_NULL: return "SET NULL";
-    case ZDM_FK_SET_DEFAULT: return "SET DEFAULT";
-    case ZDM_FK_RESTRICT: return "RESTRICT";
-    case ZDM_FK_NO_ACTION: return "NO ACTION";
-    case ZDM_FK_UNSPECIFIED: break;
-    }
-    return NULL;
-}
-
-static void put_cols(zdm_buf *b, const char *const *cols, size_t n)
-{
-    zdm_buf_putc(b, '(');
-    for (size_t i = 0; i < n; i++)
-        zdm_sqlf(b, PG, "%s%I", i ? ", " : "", cols[i]);
-    zdm_buf_putc(b, ')');
-}
-
 const char *pgsql_con_def(zdm_lower_ctx *cx, const zdm_constraint *k)
 {
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
-    switch (k->kind) {
-    case ZDM_CON_PRIMARY: zdm_buf_puts(&b, "PRIMARY KEY "); break;
-    case ZDM_CON_UNIQUE: zdm_buf_puts(&b, "UNIQUE "); break;
-    case ZDM_CON_FOREIGN: zdm_buf_puts(&b, "FOREIGN KEY "); break;
-    case ZDM_CON_CHECK:
-        zdm_sqlf(&b, PG, "CHECK %R", pgsql_value(cx, k->check));
-        return zdm_buf_cstr(&b);
-    }
-    put_cols(&b, k->cols, k->ncols);
-    if (k->kind == ZDM_CON_FOREIGN) {
-        zdm_sqlf(&b, PG, " REFERENCES %N ", &k->ref_table);
-        put_cols(&b, k->ref_cols, k->nref_cols);
-        if (fk_action(k->on_delete))
-            zdm_sqlf(&b, PG, " ON DELETE %s", fk_action(k->on_delete));
-        if (fk_action(k->on_update))
-            zdm_sqlf(&b, PG, " ON UPDATE %s", fk_action(k->on_update));
-    }
+    pgsql_put_con_body(cx, &b, k);
     return zdm_buf_cstr(&b);
 }
 

@@ -17,16 +17,9 @@
 
 static zdm_step *brief_step(zdm_lower_ctx *cx, const zdm_op *op, const char *title)
 {
-    zdm_step *s = zdm_plan_step(cx->plan, ZDM_PHASE_EXPAND, ZDM_STEP_TX,
-                                zdm_sprintf(cx->arena, "%s %s.%s", title,
-                                            zdm_name_str(cx->arena, op->table),
-                                            op->old_col->name));
-    s->op = op;
-    s->lock_timeout_ms = pgsql_st(cx)->lock_timeout_ms;
-    pgsql_lock(s, "ACCESS EXCLUSIVE (brief)", ZDM_LOCK_BLOCKS_ALL);
-    s->est_seconds = 0.1;
-    s->est_note = "catalog change only";
-    return s;
+    return pgsql_brief_step(cx, op, ZDM_PHASE_EXPAND,
+                            zdm_sprintf(cx->arena, "%s %s.%s", title,
+                                        zdm_name_str(cx->arena, op->table), op->old_col->name));
 }
 
 static const char *qcol(zdm_lower_ctx *cx, const zdm_op *op)

@@ -24,13 +24,7 @@
 
 static zdm_step *contract_step(zdm_lower_ctx *cx, const zdm_op *op, const char *title)
 {
-    zdm_step *s = zdm_plan_step(cx->plan, ZDM_PHASE_CONTRACT, ZDM_STEP_TX, title);
-    s->op = op;
-    s->lock_timeout_ms = pgsql_st(cx)->lock_timeout_ms;
-    pgsql_lock(s, "ACCESS EXCLUSIVE (brief)", ZDM_LOCK_BLOCKS_ALL);
-    s->est_seconds = 0.1;
-    s->est_note = "catalog change only";
-    return s;
+    return pgsql_brief_step(cx, op, ZDM_PHASE_CONTRACT, title);
 }
 
 static bool has_index(const zdm_table *t, const char *name)

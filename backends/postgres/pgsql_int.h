@@ -121,6 +121,9 @@ void pgsql_post(zdm_lower_ctx *cx, zdm_step *s, const char *name, const char *co
 const char *pgsql_cond_table(zdm_lower_ctx *cx, const zdm_name *t, bool exists);
 const char *pgsql_cond_column(zdm_lower_ctx *cx, const zdm_name *t, const char *col,
                               bool exists);
+/* A catalog-only step under a brief ACCESS EXCLUSIVE (its SQL is retried by
+ * the caller through pgsql_retry_sql), estimated at 0.1 s. */
+zdm_step *pgsql_brief_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase ph, const char *title);
 /* Sets the lock-related fields of a step in one call. */
 void pgsql_lock(zdm_step *s, const char *lock, zdm_lock_level level);
 void pgsql_risk_strong_lock(zdm_lower_ctx *cx, zdm_step *s, const zdm_name *t, const char *what);
@@ -155,6 +158,9 @@ void pgsql_estimate(zdm_lower_ctx *cx, zdm_step *s, const zdm_name *t, uint64_t 
 
 /* "CONSTRAINT n PRIMARY KEY (...)" / UNIQUE / FOREIGN KEY ... / CHECK (...) */
 void pgsql_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c);
+/* A constraint's definition without its name: "UNIQUE (a, b)",
+ * "FOREIGN KEY (a) REFERENCES t (id) ON DELETE CASCADE", "CHECK (...)". */
+void pgsql_put_con_body(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c);
 /* CREATE TABLE IF NOT EXISTS with its columns and constraints (no indexes). */
 const char *pgsql_create_table_sql(zdm_lower_ctx *cx, const zdm_table *t);
 /* The first table a foreign key of `t` references (each is locked), or NULL. */

@@ -371,19 +371,6 @@ const char *pgsql_cond_type(zdm_lower_ctx *cx, const zdm_name *t, const char *co
                         pgsql_regclass(cx, t), col, tc);
 }
 
-static const char *fk_action(zdm_fk_action a)
-{
-    switch (a) {
-    case ZDM_FK_CASCADE: return " CASCADE";
-    case ZDM_FK_SET_NULL: return " SET NULL";
-    case ZDM_FK_SET_DEFAULT: return " SET DEFAULT";
-    case ZDM_FK_RESTRICT: return " RESTRICT";
-    case ZDM_FK_NO_ACTION: return " NO ACTION";
-    case ZDM_FK_UNSPECIFIED: break;
-    }
-    return NULL;
-}
-
 /* The unique index that becomes constraint i at the swap (USING INDEX). */
 zdm_index *pgsql_move_unique_index(zdm_lower_ctx *cx, const pgsql_move *m, size_t i)
 {
@@ -403,22 +390,15 @@ zdm_index *pgsql_move_unique_index(zdm_lower_ctx *cx, const pgsql_move *m, size_
 /* ADD CONSTRAINT helper FOREIGN KEY (.. dst ..) REFERENCES ... NOT VALID */
 const char *pgsql_move_fk_ddl(zdm_lower_ctx *cx, const pgsql_move *m, size_t i)
 {
-    const zdm_constraint *k = m->cons.items[i];
+    zdm_constraint k = *m->cons.items[i];
+    const char **cols = ZDM_NEW_ARRAY(cx->arena, const char *, k.ncols);
+    for (size_t c = 0; c < k.ncols; c++)
+        cols[c] = strcmp(k.cols[c], m->op->old_col->name) == 0 ? m->dst : k.cols[c];
+    k.cols = cols;
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
-    zdm_sqlf(&b, PG, "ALTER TABLE %N ADD CONSTRAINT %I FOREIGN KEY (", &m->table,
-             m->tmp_cons.items[i]);
-    for (size_t c = 0; c < k->ncols; c++)
-        zdm_sqlf(&b, PG, "%s%I", c ? ", " : "",
-                 strcmp(k->cols[c], m->op->old_col->name) == 0 ? m->dst : k->cols[c]);
-    zdm_sqlf(&b, PG, ") REFERENCES %N (", &k->ref_table);
-    for (size_t c = 0; c < k->nref_cols; c++)
-        zdm_sqlf(&b, PG, "%s%I", c ? ", " : "", k->ref_cols[c]);
-    zdm_buf_putc(&b, ')');
-    if (fk_action(k->on_delete))
-        zdm_sqlf(&b, PG, " ON DELETE%s", fk_action(k->on_delete));
-    if (fk_action(k->on_update))
-        zdm_sqlf(&b, PG, " ON UPDATE%s", fk_action(k->on_update));
+    zdm_sqlf(&b, PG, "ALTER TABLE %N ADD CONSTRAINT %I ", &m->table, m->tmp_cons.items[i]);
+    pgsql_put_con_body(cx, &b, &k);
     zdm_buf_puts(&b, " NOT VALID;");
     return zdm_buf_cstr(&b);
 }

@@ -74,16 +74,6 @@ static const char *relkind_is(zdm_lower_ctx *cx, const zdm_name *t, const char *
                         pgsql_regclass(cx, t), kinds);
 }
 
-static zdm_step *rename_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase ph, const char *title)
-{
-    zdm_step *s = zdm_plan_step(cx->plan, ph, ZDM_STEP_TX, title);
-    s->op = op;
-    s->lock_timeout_ms = pgsql_st(cx)->lock_timeout_ms;
-    pgsql_lock(s, "ACCESS EXCLUSIVE (brief)", ZDM_LOCK_BLOCKS_ALL);
-    s->est_seconds = 0.1;
-    s->est_note = "catalog change only";
-    return s;
-}
 
 static const char *view_sql(zdm_lower_ctx *cx, const zdm_op *op)
 {
@@ -106,7 +96,7 @@ static const char *table_back_sql(zdm_lower_ctx *cx, zdm_step *s, const zdm_op *
 static void rename_table_expand(zdm_lower_ctx *cx, const zdm_op *op, bool view)
 {
     const char *from = zdm_name_str(cx->arena, op->table), *to = zdm_name_str(cx->arena, op->to);
-    zdm_step *s = rename_step(cx, op, ZDM_PHASE_EXPAND,
+    zdm_step *s = pgsql_brief_step(cx, op, ZDM_PHASE_EXPAND,
                               view ? zdm_sprintf(cx->arena, "rename table %s to %s and leave "
                                                  "a view %s", from, to, from)
                                    : zdm_sprintf(cx->arena, "rename table %s to %s", from, to));
@@ -145,7 +135,7 @@ static void rename_table_expand(zdm_lower_ctx *cx, const zdm_op *op, bool view)
 static void rename_table_contract(zdm_lower_ctx *cx, const zdm_op *op)
 {
     const char *from = zdm_name_str(cx->arena, op->table), *to = zdm_name_str(cx->arena, op->to);
-    zdm_step *s = rename_step(cx, op, ZDM_PHASE_CONTRACT,
+    zdm_step *s = pgsql_brief_step(cx, op, ZDM_PHASE_CONTRACT,
                               zdm_sprintf(cx->arena, "drop the compatibility view %s", from));
     s->why = "Every application instance uses the new name now.";
     s->forward = pgsql_retry_sql(cx, s, relkind_is(cx, &op->table, "{v}"),

@@ -250,3 +250,14 @@ const char *pgsql_object_name(zdm_arena *a, const char *prefix, const char *a1, 
     size_t n = strlen(plain) > 54 ? 54 : strlen(plain);
     return zdm_sprintf(a, "%.*s_%08x", (int)n, plain, fnv1a(full));
 }
+
+zdm_step *pgsql_brief_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase ph, const char *title)
+{
+    zdm_step *s = zdm_plan_step(cx->plan, ph, ZDM_STEP_TX, title);
+    s->op = op;
+    s->lock_timeout_ms = pgsql_st(cx)->lock_timeout_ms;
+    pgsql_lock(s, "ACCESS EXCLUSIVE (brief)", ZDM_LOCK_BLOCKS_ALL);
+    s->est_seconds = 0.1;
+    s->est_note = "catalog change only";
+    return s;
+}

@@ -33,6 +33,11 @@ static void put_cols(zdm_buf *b, const char *const *cols, size_t n)
 void pgsql_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c)
 {
     zdm_sqlf(b, PG, "CONSTRAINT %I ", c->name);
+    pgsql_put_con_body(cx, b, c);
+}
+
+void pgsql_put_con_body(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c)
+{
     switch (c->kind) {
     case ZDM_CON_PRIMARY: zdm_buf_puts(b, "PRIMARY KEY "); break;
     case ZDM_CON_UNIQUE: zdm_buf_puts(b, "UNIQUE "); break;
