@@ -1,9 +1,14 @@
 /*
- * main.c - the zdm command line: compile, check, fmt.
+ * main.c - the zdm command line: compile, check, fmt; and the runtime's
+ * run, status, rollback (runtime/runtime.h, which owns their exit statuses).
  *
  *   zdm compile FILE.zdm --target TARGET [--out DIR] [--lock-timeout DUR] [--dump-ir]
  *   zdm check FILE.zdm...
  *   zdm fmt FILE.zdm
+ *   zdm run DIR [--db URL] [--phase NAME] [--until NAME] [--yes]
+ *   zdm run FILE.zdm [--db URL] ...   (compiled for the server's version, then run)
+ *   zdm status DIR [--db URL]
+ *   zdm rollback DIR [--db URL] [--yes]
  *
  * Exit status: 0 success, 1 errors in the input, 2 bad usage or an internal
  * failure. Each command runs one pipeline stage after another and stops at the
@@ -18,6 +23,7 @@
 #include "plan/plan.h"
 #include "backends/dialect.h"
 #include "render/render.h"
+#include "runtime/runtime.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,15 +35,22 @@ static const char usage_text[] =
     "usage: zdm compile FILE.zdm --target TARGET [--out DIR] [--lock-timeout DURATION]\n"
     "       zdm check FILE.zdm...\n"
     "       zdm fmt FILE.zdm\n"
+    "       zdm run DIR|FILE.zdm [--db URL] [--phase NAME] [--until NAME] [--yes]\n"
+    "       zdm status DIR [--db URL]\n"
+    "       zdm rollback DIR [--db URL] [--yes]\n"
     "\n"
     "  compile   write the migration plan for TARGET into DIR\n"
     "            (default ./zdm-out/<file-stem>/<target>)\n"
     "  check     parse and analyse only; exit 1 on any error\n"
     "  fmt       print the canonical form on standard output\n"
+    "  run       run a compiled plan (DIR holds plan.json) on a database, resuming\n"
+    "            where it stopped; status: what has run; rollback: reverse it\n"
     "\n"
     "targets: postgres, postgres@11 .. postgres@18\n"
     "options: --dump-ir prints the analysed operations instead of writing a plan\n"
-    "exit status: 0 ok, 1 errors in the input, 2 bad usage or internal failure\n";
+    "exit status: 0 ok, 1 errors in the input, 2 bad usage or internal failure\n"
+    "  run/rollback: 0 done, 1 a step or check failed (state recorded), 2 usage,\n"
+    "  3 stopped at a phase boundary, a deploy checkpoint or a confirmation\n";
 
 static int usage_error(const char *fmt, ...) ZDM_PRINTF(1, 2);
 static int usage_error(const char *fmt, ...)
@@ -185,6 +198,48 @@ static int cmd_compile(int argc, char **argv)
     return rc;
 }
 
+static bool is_zdm_file(const char *arg)
+{
+    size_t n = strlen(arg);
+    return arg[0] != '-' && n > 4 && strcmp(arg + n - 4, ".zdm") == 0;
+}
+
+/* `zdm run FILE.zdm --db URL ...`: compile FILE for the connected server's
+ * version into the default output directory, then run that plan (the same
+ * arguments, the directory in the file's place). */
+static int cmd_run(int argc, char **argv)
+{
+    int file = -1;
+    const char *db = "";
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+            db = argv[++i];
+        else if (strncmp(argv[i], "--db=", 5) == 0)
+            db = argv[i] + 5;
+        else if (is_zdm_file(argv[i]))
+            file = i;
+    }
+    if (file < 0)
+        return rt_cmd_run(argc, argv);
+    char target[64];
+    int rc = rt_server_target(db, target, sizeof target);
+    if (rc)
+        return rc;
+    zdm_arena *a = zdm_arena_new();
+    const char *dir = default_out(a, argv[file], target);
+    char *cargv[] = {argv[file], (char *)"--target", target, (char *)"--out", (char *)dir};
+    fprintf(stderr, "zdm: compiling %s for %s into %s\n", argv[file], target, dir);
+    rc = cmd_compile(5, cargv);
+    if (rc == 0) {
+        char **rargv = ZDM_NEW_ARRAY(a, char *, (size_t)argc + 1);
+        for (int i = 0; i < argc; i++)
+            rargv[i] = i == file ? (char *)dir : argv[i];
+        rc = rt_cmd_run(argc, rargv);
+    }
+    zdm_arena_free(a);
+    return rc;
+}
+
 static int cmd_check(int argc, char **argv)
 {
     if (argc == 0)
@@ -245,5 +300,11 @@ int main(int argc, char **argv)
         return cmd_check(argc - 2, argv + 2);
     if (strcmp(cmd, "fmt") == 0)
         return cmd_fmt(argc - 2, argv + 2);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "status") == 0)
+        return rt_cmd_status(argc - 2, argv + 2);
+    if (strcmp(cmd, "rollback") == 0)
+        return rt_cmd_rollback(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -1,0 +1,328 @@
+/*
+ * drv_pg.c - the PostgreSQL runtime driver, over libpq.
+ *
+ * Scripts are the psql scripts the plan carries; they are split (script.h)
+ * and sent one statement at a time with PQexec, in autocommit, exactly as
+ * `psql -v ON_ERROR_STOP=1 -f` sends them: a multi-statement PQexec would run
+ * as one implicit transaction, where CREATE INDEX CONCURRENTLY and a DO block
+ * that COMMITs per batch both fail
+ * (https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT).
+ * \gexec runs the query, then each value it returns, as psql does
+ * (https://www.postgresql.org/docs/current/app-psql.html).
+ * NOTICEs (the retry and backfill progress lines) go to stderr.
+ * Sessions set client_connection_check_interval (PostgreSQL 14+) so that a
+ * killed `zdm run` stops its server-side statement within a second instead of
+ * at the end of a long backfill
+ * (https://www.postgresql.org/docs/current/runtime-config-connection.html).
+ */
+#include "driver.h"
+#include "script.h"
+
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+struct rt_conn {
+    PGconn *pg;
+    bool lock_failure; /* the last error: a lock not obtained in time */
+};
+
+/* The cancel handle of the open connection, for pg_interrupt from a signal
+ * handler (PQcancel is safe there:
+ * https://www.postgresql.org/docs/current/libpq-cancel.html). The runtime
+ * holds one connection at a time. */
+static PGcancel *cancel_handle;
+static volatile sig_atomic_t cancel_requested;
+
+static void pg_interrupt(void)
+{
+    char buf[256];
+    cancel_requested = 1;
+    if (cancel_handle)
+        PQcancel(cancel_handle, buf, sizeof buf);
+}
+
+/* lock_not_available (55P03), or the plan's retry block giving up (it raises
+ * 'zdm: lock not available after N attempts'). */
+static bool is_lock_failure(PGresult *r)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    return (state && strcmp(state, "55P03") == 0) ||
+           (msg && strstr(msg, "zdm: lock not available") != NULL);
+}
+
+static void notice(void *arg, const char *msg)
+{
+    (void)arg;
+    fprintf(stderr, "  %s", msg);
+}
+
+static const char *trimmed(zdm_arena *a, const char *msg)
+{
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        n--;
+    return zdm_strndup(a, msg, n);
+}
+
+/* Session settings every statement of the runtime runs under. */
+static bool session(rt_conn *c)
+{
+    PGresult *r = PQexec(c->pg, "SET application_name = 'zdm'");
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (ok && PQserverVersion(c->pg) >= 140000) {
+        r = PQexec(c->pg, "SET client_connection_check_interval = '1s'");
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+    }
+    return ok;
+}
+
+/* A postgres:// or postgresql:// URI, a key=value connection string (no
+ * scheme), or empty (the environment's defaults). */
+static bool pg_accepts_url(const char *url)
+{
+    return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0 ||
+           strstr(url, "://") == NULL;
+}
+
+static rt_conn *pg_connect(zdm_arena *a, const char *url, const char **err)
+{
+    PGconn *pg = PQconnectdb(url);
+    if (!pg || PQstatus(pg) != CONNECTION_OK) {
+        *err = pg ? trimmed(a, PQerrorMessage(pg)) : "out of memory";
+        PQfinish(pg);
+        return NULL;
+    }
+    rt_conn *c = ZDM_NEW(a, rt_conn);
+    c->pg = pg;
+    c->lock_failure = false;
+    PQfreeCancel(cancel_handle);
+    cancel_handle = PQgetCancel(pg);
+    PQsetNoticeProcessor(pg, notice, NULL);
+    if (!session(c)) {
+        *err = trimmed(a, PQerrorMessage(pg));
+        PQfinish(pg);
+        return NULL;
+    }
+    return c;
+}
+
+static void pg_close(rt_conn *c)
+{
+    if (!c)
+        return;
+    PGcancel *h = cancel_handle;
+    cancel_handle = NULL; /* before it is freed: a signal may come at any time */
+    PQfreeCancel(h);
+    PQfinish(c->pg);
+}
+
+static const char *pg_where(zdm_arena *a, rt_conn *c)
+{
+    const char *host = PQhost(c->pg);
+    return zdm_sprintf(a, "%s:%s/%s as %s", host && *host ? host : "local socket",
+                       PQport(c->pg), PQdb(c->pg), PQuser(c->pg));
+}
+
+static unsigned pg_version(rt_conn *c)
+{
+    int v = PQserverVersion(c->pg);
+    return v >= 100000 ? (unsigned)(v / 10000) : (unsigned)(v / 100); /* 9.6 -> 96 */
+}
+
+/* The result's error, with the statement's first line for context. */
+static bool result_ok(rt_conn *c, zdm_arena *a, PGresult *r, const char *sql, const char **err)
+{
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)
+        return true;
+    c->lock_failure = is_lock_failure(r);
+    const char *nl = strchr(sql, '\n');
+    size_t n = nl ? (size_t)(nl - sql) : strlen(sql);
+    *err = zdm_sprintf(a, "%s\n  in: %.*s%s", trimmed(a, PQresultErrorMessage(r)),
+                       (int)(n > 100 ? 100 : n), sql, n > 100 || nl ? " ..." : "");
+    return false;
+}
+
+static bool exec1(rt_conn *c, zdm_arena *a, const char *sql, const char **err)
+{
+    PGresult *r = PQexec(c->pg, sql);
+    bool ok = result_ok(c, a, r, sql, err);
+    PQclear(r);
+    return ok;
+}
+
+static bool gexec(rt_conn *c, zdm_arena *a, const char *sql, const char **err)
+{
+    PGresult *r = PQexec(c->pg, sql);
+    bool ok = result_ok(c, a, r, sql, err);
+    for (int i = 0; ok && i < PQntuples(r); i++)
+        for (int k = 0; ok && k < PQnfields(r); k++)
+            if (!PQgetisnull(r, i, k))
+                ok = exec1(c, a, zdm_strdup(a, PQgetvalue(r, i, k)), err);
+    PQclear(r);
+    return ok;
+}
+
+static bool pg_exec_script(rt_conn *c, zdm_arena *a, const char *text, const char **err)
+{
+    rt_script s;
+    if (!rt_script_split(a, text, &s, err))
+        return false;
+    for (size_t i = 0; i < s.len; i++) {
+        if (cancel_requested) {
+            *err = "interrupted";
+            return false;
+        }
+        bool ok = s.items[i].kind == RT_ITEM_GEXEC ? gexec(c, a, s.items[i].sql, err)
+                                                   : exec1(c, a, s.items[i].sql, err);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool pg_exec_one(rt_conn *c, zdm_arena *a, const char *sql, int64_t lock_timeout_ms,
+                        const char **err)
+{
+    if (lock_timeout_ms > 0 &&
+        !exec1(c, a, zdm_sprintf(a, "SET lock_timeout = '%lldms'", (long long)lock_timeout_ms), err))
+        return false;
+    return exec1(c, a, sql, err);
+}
+
+static bool pg_query(rt_conn *c, zdm_arena *a, const char *sql, int nparams,
+                     const char *const *params, rt_rows *out, const char **err)
+{
+    PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    bool ok = result_ok(c, a, r, sql, err);
+    memset(out, 0, sizeof *out);
+    if (ok && PQresultStatus(r) == PGRES_TUPLES_OK) {
+        out->nrows = (size_t)PQntuples(r);
+        out->ncols = (size_t)PQnfields(r);
+        out->cells = ZDM_NEW_ARRAY(a, const char *, out->nrows * out->ncols + 1);
+        for (size_t i = 0; i < out->nrows; i++)
+            for (size_t k = 0; k < out->ncols; k++)
+                RT_CELL(out, i, k) = PQgetisnull(r, (int)i, (int)k)
+                                         ? NULL : zdm_strdup(a, PQgetvalue(r, (int)i, (int)k));
+    }
+    PQclear(r);
+    return ok;
+}
+
+static bool pg_lock_failure(rt_conn *c)
+{
+    return c->lock_failure;
+}
+
+static bool pg_reset(rt_conn *c, zdm_arena *a, const char **err)
+{
+    if (!exec1(c, a, "RESET ALL", err))
+        return false;
+    if (!session(c)) {
+        *err = trimmed(a, PQerrorMessage(c->pg));
+        return false;
+    }
+    return true;
+}
+
+/* Sessions holding locks on this database's own tables, longest transaction
+ * first: who made a strong-lock step give up
+ * (https://www.postgresql.org/docs/current/view-pg-locks.html,
+ * https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ACTIVITY-VIEW). */
+static const char pg_lock_holders[] =
+    "SELECT a.pid::text,"
+    " string_agg(DISTINCT l.relation::regclass::text || ' ' || l.mode, ', '),"
+    " coalesce(to_char(clock_timestamp() - a.xact_start, 'HH24:MI:SS'), '-'),"
+    " coalesce(a.state, '-'), coalesce(a.usename::text, '-'), coalesce(a.application_name, '-'),"
+    " left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 100)"
+    " FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid"
+    " JOIN pg_catalog.pg_class c ON c.oid = l.relation"
+    " WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid()"
+    " AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())"
+    " AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)"
+    " GROUP BY a.pid, a.xact_start, a.state, a.usename, a.application_name, a.query"
+    " ORDER BY a.xact_start NULLS LAST LIMIT 10";
+
+static void pg_quote_ident(zdm_buf *b, const char *name) { zdm_buf_quoted(b, name, '"'); }
+static void pg_quote_literal(zdm_buf *b, const char *text) { zdm_buf_quoted(b, text, '\''); }
+
+/* The state tables (docs/runtime.md), one statement each. */
+static const char *const pg_state_ddl[] = {
+    "SET client_min_messages = warning", /* no "already exists, skipping" */
+    "CREATE SCHEMA IF NOT EXISTS zdm",
+    "CREATE TABLE IF NOT EXISTS zdm.runs (\n"
+    "    run_id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
+    "    plan text NOT NULL, command text NOT NULL, title text, target text,\n"
+    "    started_at timestamptz NOT NULL DEFAULT clock_timestamp(), ended_at timestamptz,\n"
+    "    resumed_from text, outcome text NOT NULL DEFAULT 'running')",
+    "CREATE TABLE IF NOT EXISTS zdm.steps (\n"
+    "    plan text NOT NULL, step text NOT NULL, phase text NOT NULL, title text,\n"
+    "    started_at timestamptz, finished_at timestamptz, rolled_back_at timestamptz,\n"
+    "    attempts int NOT NULL DEFAULT 0, run_id bigint, error text,\n"
+    "    PRIMARY KEY (plan, step))",
+    "CREATE TABLE IF NOT EXISTS zdm.checkpoints (\n"
+    "    plan text NOT NULL, before_phase text NOT NULL,\n"
+    "    passed_at timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
+    "    PRIMARY KEY (plan, before_phase))",
+    NULL,
+};
+
+/* The state table statements. The plan's lock is a session advisory lock,
+ * so a killed run's lock goes with its session. */
+static const rt_state_sql pg_state = {
+    .ddl = pg_state_ddl,
+    .exists = "SELECT to_regclass('zdm.steps') IS NOT NULL AND to_regclass('zdm.runs') IS NOT NULL"
+              " AND to_regclass('zdm.checkpoints') IS NOT NULL",
+    .lock = "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+    .unlock = "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+    .run_begin = "INSERT INTO zdm.runs (plan, command, title, target) VALUES ($1, $2, $3, $4)"
+                 " RETURNING run_id",
+    .run_resumed = "UPDATE zdm.runs SET resumed_from = $2 WHERE run_id = $1 AND resumed_from IS NULL",
+    .run_end = "UPDATE zdm.runs SET ended_at = clock_timestamp(), outcome = $2 WHERE run_id = $1",
+    .steps = "SELECT step, started_at IS NOT NULL, finished_at IS NOT NULL,"
+             " rolled_back_at IS NOT NULL, attempts, error,"
+             " to_char(coalesce(rolled_back_at, finished_at, started_at), 'YYYY-MM-DD HH24:MI:SS')"
+             " FROM zdm.steps WHERE plan = $1",
+    .step_start =
+        "INSERT INTO zdm.steps (plan, step, phase, title, run_id, started_at, attempts)"
+        " VALUES ($1, $2, $3, $4, $5, clock_timestamp(), 1)"
+        " ON CONFLICT (plan, step) DO UPDATE SET started_at = clock_timestamp(),"
+        " finished_at = NULL, rolled_back_at = NULL, error = NULL, run_id = EXCLUDED.run_id,"
+        " attempts = zdm.steps.attempts + 1",
+    .step_finish = "UPDATE zdm.steps SET finished_at = clock_timestamp() WHERE plan = $1 AND step = $2",
+    .step_fail = "UPDATE zdm.steps SET error = $3 WHERE plan = $1 AND step = $2",
+    .step_rolled_back = "UPDATE zdm.steps SET rolled_back_at = clock_timestamp(), error = NULL"
+                        " WHERE plan = $1 AND step = $2",
+    .checkpoints = "SELECT before_phase FROM zdm.checkpoints WHERE plan = $1",
+    .checkpoint_pass = "INSERT INTO zdm.checkpoints (plan, before_phase) VALUES ($1, $2)"
+                       " ON CONFLICT DO NOTHING",
+    .checkpoints_clear = "DELETE FROM zdm.checkpoints WHERE plan = $1",
+    .runs = "SELECT run_id::text, command, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'),"
+            " coalesce(resumed_from, ''), outcome FROM zdm.runs WHERE plan = $1"
+            " ORDER BY run_id DESC LIMIT 5",
+};
+
+const rt_driver rt_driver_pg = {
+    .dialect = "postgres",
+    .accepts_url = pg_accepts_url,
+    .connect = pg_connect,
+    .close = pg_close,
+    .where = pg_where,
+    .server_version = pg_version,
+    .exec_script = pg_exec_script,
+    .exec_one = pg_exec_one,
+    .query = pg_query,
+    .reset = pg_reset,
+    .lock_failure = pg_lock_failure,
+    .interrupt = pg_interrupt,
+    .lock_holders_sql = pg_lock_holders,
+    .quote_ident = pg_quote_ident,
+    .quote_literal = pg_quote_literal,
+    .state = &pg_state,
+    .target_name = "postgres",
+};

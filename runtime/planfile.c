@@ -1,0 +1,205 @@
+/*
+ * planfile.c - reads plan.json into an rt_plan (planfile.h). Every field the
+ * runtime relies on is checked for presence and type, so a hand-edited or
+ * truncated plan is refused with the field's path rather than run partly.
+ */
+#include "planfile.h"
+
+#include "json.h"
+#include "sha256.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct reader {
+    zdm_arena *a;
+    const char *err;
+} reader;
+
+static const char *str(reader *r, const rt_json *o, const char *key, bool nullable, const char *where)
+{
+    const rt_json *v = rt_json_get(o, key);
+    if (v && v->type == RT_JSTR)
+        return v->str;
+    if (nullable && v && v->type == RT_JNULL)
+        return NULL;
+    if (!r->err)
+        r->err = zdm_sprintf(r->a, "plan.json: %s: no string \"%s\"", where, key);
+    return NULL;
+}
+
+static const rt_json *arr(reader *r, const rt_json *o, const char *key, const char *where)
+{
+    const rt_json *v = rt_json_get(o, key);
+    if (v && v->type == RT_JARR)
+        return v;
+    if (!r->err)
+        r->err = zdm_sprintf(r->a, "plan.json: %s: no array \"%s\"", where, key);
+    return NULL;
+}
+
+static rt_check *checks(reader *r, const rt_json *o, const char *key, size_t *n, const char *where)
+{
+    const rt_json *v = arr(r, o, key, where);
+    *n = 0;
+    if (!v)
+        return NULL;
+    rt_check *c = ZDM_NEW_ARRAY(r->a, rt_check, v->len + 1);
+    for (size_t i = 0; i < v->len; i++) {
+        c[i].name = str(r, v->items[i], "name", false, where);
+        c[i].sql = str(r, v->items[i], "sql", false, where);
+    }
+    *n = v->len;
+    return c;
+}
+
+static bool has_risk(const rt_json *s, const char *kind)
+{
+    const rt_json *v = rt_json_get(s, "risks");
+    for (size_t i = 0; v && v->type == RT_JARR && i < v->len; i++) {
+        const rt_json *k = rt_json_get(v->items[i], "kind");
+        if (k && k->type == RT_JSTR && strcmp(k->str, kind) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void step(reader *r, rt_plan *p, const rt_json *s, rt_step *out, size_t i)
+{
+    const char *where = zdm_sprintf(r->a, "steps[%zu]", i);
+    out->id = str(r, s, "id", false, where);
+    out->phase = str(r, s, "phase", false, where);
+    out->kind = str(r, s, "kind", false, where);
+    out->title = str(r, s, "title", false, where);
+    out->op = str(r, s, "op", true, where);
+    out->forward = str(r, s, "forward", false, where);
+    out->rollback = str(r, s, "rollback", false, where);
+    out->rollback_note = str(r, s, "rollback_note", true, where);
+    out->pre = checks(r, s, "pre_checks", &out->npre, where);
+    out->post = checks(r, s, "post_checks", &out->npost, where);
+    out->destructive = has_risk(s, "data_loss");
+    if (r->err)
+        return;
+    int ph = rt_plan_phase(p, out->phase);
+    if (ph < 0 || (i > 0 && (size_t)ph < out[-1].phase_index))
+        r->err = zdm_sprintf(r->a, "plan.json: %s: phase \"%s\" is not in the phase list, or out of order",
+                             where, out->phase);
+    else
+        out->phase_index = (size_t)ph;
+}
+
+static void phases(reader *r, rt_plan *p, const rt_json *root)
+{
+    const rt_json *v = arr(r, root, "phases", "top level");
+    if (!v)
+        return;
+    p->phases = ZDM_NEW_ARRAY(r->a, const char *, v->len + 1);
+    for (size_t i = 0; i < v->len; i++)
+        p->phases[i] = str(r, v->items[i], "name", false, "phases");
+    p->nphases = v->len;
+}
+
+static void checkpoints(reader *r, rt_plan *p, const rt_json *root)
+{
+    const rt_json *v = arr(r, root, "checkpoints", "top level");
+    if (!v)
+        return;
+    p->checkpoints = ZDM_NEW_ARRAY(r->a, rt_checkpoint, v->len + 1);
+    for (size_t i = 0; i < v->len && !r->err; i++) {
+        rt_checkpoint *c = &p->checkpoints[i];
+        c->before = str(r, v->items[i], "before", false, "checkpoints");
+        c->deploy = str(r, v->items[i], "deploy", false, "checkpoints");
+        int ph = c->before ? rt_plan_phase(p, c->before) : -1;
+        if (ph < 0 && !r->err)
+            r->err = "plan.json: checkpoints: a checkpoint names a phase the plan does not have";
+        c->before_index = ph < 0 ? 0 : (size_t)ph;
+    }
+    p->ncheckpoints = v->len;
+}
+
+static void header(reader *r, rt_plan *p, const rt_json *root)
+{
+    const rt_json *fmt = rt_json_get(root, "zdm_plan_format");
+    if (!fmt || fmt->type != RT_JNUM || fmt->num != 1) {
+        r->err = "plan.json: not a zdm plan of format 1 (compile it again with this zdm)";
+        return;
+    }
+    p->title = str(r, root, "title", true, "top level");
+    p->source = str(r, root, "source", false, "top level");
+    p->target = str(r, root, "target", false, "top level");
+    p->dialect = str(r, root, "dialect", false, "top level");
+    const rt_json *ver = rt_json_get(root, "version");
+    if (!ver || ver->type != RT_JNUM || ver->num < 1 || ver->num > 1000)
+        r->err = "plan.json: top level: no numeric \"version\"";
+    else
+        p->version = (unsigned)ver->num;
+}
+
+static char *slurp(zdm_arena *a, const char *path, size_t *len, const char **err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *err = zdm_sprintf(a, "cannot read %s: %s (is it a `zdm compile` output directory?)",
+                           path, strerror(errno));
+        return NULL;
+    }
+    zdm_buf b;
+    zdm_buf_init(&b, a);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        zdm_buf_put(&b, chunk, n);
+    bool bad = ferror(f) || b.err;
+    fclose(f);
+    if (bad) {
+        *err = zdm_sprintf(a, "cannot read %s", path);
+        return NULL;
+    }
+    *len = b.len;
+    return (char *)zdm_buf_cstr(&b);
+}
+
+rt_plan *rt_plan_read(zdm_arena *a, const char *dir, const char **err)
+{
+    const char *path = zdm_sprintf(a, "%s/plan.json", dir);
+    size_t len = 0;
+    char *text = slurp(a, path, &len, err);
+    if (!text)
+        return NULL;
+    const char *jerr = NULL;
+    rt_json *root = rt_json_parse(a, text, len, &jerr);
+    if (!root) {
+        *err = zdm_sprintf(a, "%s: %s", path, jerr);
+        return NULL;
+    }
+    rt_plan *p = ZDM_NEW(a, rt_plan);
+    memset(p, 0, sizeof *p);
+    p->dir = dir;
+    rt_sha256_hex(text, len, p->hash);
+    reader r = {.a = a};
+    header(&r, p, root);
+    phases(&r, p, root);
+    checkpoints(&r, p, root);
+    const rt_json *steps = arr(&r, root, "steps", "top level");
+    if (steps && !r.err) {
+        p->steps = ZDM_NEW_ARRAY(a, rt_step, steps->len + 1);
+        memset(p->steps, 0, sizeof(rt_step) * (steps->len + 1));
+        for (size_t i = 0; i < steps->len && !r.err; i++)
+            step(&r, p, steps->items[i], &p->steps[i], i);
+        p->nsteps = steps->len;
+    }
+    if (r.err) {
+        *err = r.err;
+        return NULL;
+    }
+    return p;
+}
+
+int rt_plan_phase(const rt_plan *p, const char *name)
+{
+    for (size_t i = 0; i < p->nphases; i++)
+        if (p->phases[i] && strcmp(p->phases[i], name) == 0)
+            return (int)i;
+    return -1;
+}

@@ -1,0 +1,52 @@
+/*
+ * planfile.h - a compiled plan as the runtime sees it: DIR/plan.json read
+ * back (render/render_json.c writes it; plan/plan.h is the model), with its
+ * identity, the SHA-256 of the file's bytes. Only what running needs is kept.
+ *
+ * Invariants: steps are in execution order and every step's phase is one of
+ * `phases`, which are in order; checkpoints name present phases.
+ */
+#ifndef ZDM_RT_PLANFILE_H
+#define ZDM_RT_PLANFILE_H
+
+#include "../core/core.h"
+
+typedef struct rt_check {
+    const char *name, *sql;
+} rt_check;
+
+typedef struct rt_step {
+    const char *id, *phase, *kind, *title, *op;
+    const char *forward, *rollback, *rollback_note;
+    size_t phase_index;      /* into rt_plan.phases */
+    bool destructive;        /* carries a data_loss risk: asks before running */
+    rt_check *pre, *post;
+    size_t npre, npost;
+} rt_step;
+
+typedef struct rt_checkpoint {
+    const char *before;      /* the phase the application must be deployed before */
+    size_t before_index;
+    const char *deploy;      /* what to deploy, full sentences */
+} rt_checkpoint;
+
+typedef struct rt_plan {
+    const char *dir;
+    char hash[65];           /* sha256 of plan.json */
+    const char *title, *source, *target, *dialect;
+    unsigned version;
+    const char **phases;
+    size_t nphases;
+    rt_step *steps;
+    size_t nsteps;
+    rt_checkpoint *checkpoints;
+    size_t ncheckpoints;
+} rt_plan;
+
+/* Reads DIR/plan.json; NULL and *err (a sentence) when missing or malformed. */
+rt_plan *rt_plan_read(zdm_arena *a, const char *dir, const char **err);
+
+/* Index of a phase by name, or -1. */
+int rt_plan_phase(const rt_plan *p, const char *name);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * status.c - `zdm status DIR`: what has run of the plan on this database,
+ * each step's state, the deploy checkpoints, and what comes next with the
+ * command that does it. Read-only: it creates nothing.
+ */
+#include "rt_int.h"
+
+#include <string.h>
+
+static void step_line(const rt_session *s, size_t i)
+{
+    const rt_step *st = &s->p->steps[i];
+    const rt_step_state *ss = &s->st[i];
+    printf("  %s %-9s %-22s %s", st->id, st->phase, rt_state_name(ss->state), st->title);
+    if (ss->when)
+        printf(" [%s%s]", ss->when, ss->attempts > 1 ? zdm_sprintf(s->a, ", %d attempts", ss->attempts) : "");
+    putchar('\n');
+    if (ss->error && ss->state == RT_STARTED) {
+        fputs("      failed: ", stdout);
+        for (const char *p = ss->error; *p; p++) {
+            if (*p == '\n')
+                fputs("\n        ", stdout);
+            else
+                putchar(*p);
+        }
+        putchar('\n');
+    }
+}
+
+static void next_line(const rt_session *s)
+{
+    for (size_t i = 0; i < s->p->nsteps; i++) {
+        if (s->st[i].state == RT_FINISHED)
+            continue;
+        const rt_step *st = &s->p->steps[i];
+        for (size_t k = 0; k < s->p->ncheckpoints; k++)
+            if (s->p->checkpoints[k].before_index == st->phase_index && !s->passed[k]) {
+                printf("next: deploy checkpoint before phase %s: %s\n"
+                       "  then: zdm run %s --db URL --phase %s\n",
+                       st->phase, s->p->checkpoints[k].deploy, s->o.dir, st->phase);
+                return;
+            }
+        printf("next: step %s (%s): %s%s\n  run: zdm run %s --db URL\n", st->id, st->phase,
+               st->title, s->st[i].state == RT_STARTED ? " (started before, runs again)" : "",
+               s->o.dir);
+        return;
+    }
+    printf("next: nothing, every step has run\n");
+}
+
+/* The latest invocations on this plan, newest first. */
+static void runs(rt_session *s)
+{
+    rt_rows r;
+    const char *params[] = {s->p->hash};
+    if (!s->has_state || !rt_q(s, s->d->state->runs, 1, params, &r) || r.nrows == 0)
+        return;
+    printf("latest runs:\n");
+    for (size_t i = 0; i < r.nrows; i++) {
+        const char *resumed = RT_CELL(&r, i, 3);
+        printf("  #%s %-8s %s  %s%s%s\n", RT_CELL(&r, i, 0), RT_CELL(&r, i, 1), RT_CELL(&r, i, 2),
+               RT_CELL(&r, i, 4), resumed && *resumed ? ", resumed at step " : "",
+               resumed ? resumed : "");
+    }
+}
+
+int rt_cmd_status(int argc, char **argv)
+{
+    rt_session s = {0};
+    if (!rt_parse_opts("status", argc, argv, "", &s.o))
+        return RT_EXIT_USAGE;
+    s.a = zdm_arena_new();
+    int rc = rt_open(&s, false);
+    if (rc == RT_EXIT_DONE) {
+        printf("plan %.12s: %s (%s) on %s\n", s.p->hash, s.p->title ? s.p->title : s.p->source,
+               s.p->target, s.d->where(s.a, s.c));
+        for (size_t ph = 0; ph < s.p->nphases; ph++) {
+            for (size_t k = 0; k < s.p->ncheckpoints; k++)
+                if (s.p->checkpoints[k].before_index == ph)
+                    printf("  -- deploy checkpoint before %s: %s\n", s.p->phases[ph],
+                           s.passed[k] ? "passed" : "not passed");
+            for (size_t i = 0; i < s.p->nsteps; i++)
+                if (s.p->steps[i].phase_index == ph)
+                    step_line(&s, i);
+        }
+        next_line(&s);
+        runs(&s);
+    }
+    rt_close(&s);
+    zdm_arena_free(s.a);
+    return rc;
+}
