@@ -76,8 +76,6 @@ typedef struct rt_driver {
     /* Called from a signal handler (async-signal-safe): cancel the statement
      * running on the open connection and refuse to start another. */
     void (*interrupt)(void);
-    void (*quote_ident)(zdm_buf *b, const char *name);
-    void (*quote_literal)(zdm_buf *b, const char *text);
     const rt_state_sql *state;
     const char *target_name;   /* "postgres": `zdm compile --target NAME@VERSION` */
 } rt_driver;

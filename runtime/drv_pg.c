@@ -248,9 +248,6 @@ static const char pg_lock_holders[] =
     " GROUP BY a.pid, a.xact_start, a.state, a.usename, a.application_name, a.query"
     " ORDER BY a.xact_start NULLS LAST LIMIT 10";
 
-static void pg_quote_ident(zdm_buf *b, const char *name) { zdm_buf_quoted(b, name, '"'); }
-static void pg_quote_literal(zdm_buf *b, const char *text) { zdm_buf_quoted(b, text, '\''); }
-
 /* The state tables (docs/runtime.md), one statement each. */
 static const char *const pg_state_ddl[] = {
     "SET client_min_messages = warning", /* no "already exists, skipping" */
@@ -321,8 +318,6 @@ const rt_driver rt_driver_pg = {
     .lock_failure = pg_lock_failure,
     .interrupt = pg_interrupt,
     .lock_holders_sql = pg_lock_holders,
-    .quote_ident = pg_quote_ident,
-    .quote_literal = pg_quote_literal,
     .state = &pg_state,
     .target_name = "postgres",
 };
