@@ -13,9 +13,11 @@
 #include <string.h>
 
 extern const zdm_dialect zdm_dialect_postgres;
+extern const zdm_dialect zdm_dialect_sqlite;
 
 static const zdm_dialect *const dialects[] = {
     &zdm_dialect_postgres,
+    &zdm_dialect_sqlite,
 };
 #define NDIALECTS (sizeof dialects / sizeof dialects[0])
 
@@ -27,6 +29,8 @@ const zdm_dialect *zdm_dialect_find(const char *name)
     return NULL;
 }
 
+static const char *version_str(char *buf, size_t n, unsigned v);
+
 const char *zdm_dialect_list(void)
 {
     static char list[256];
@@ -34,24 +38,49 @@ const char *zdm_dialect_list(void)
     list[0] = '\0';
     for (size_t i = 0; i < NDIALECTS && n < sizeof list; i++) {
         const zdm_dialect *d = dialects[i];
-        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s (%s@%u .. %s@%u)", i ? ", " : "",
-                              d->name, d->name, d->min_version, d->name, d->max_version);
+        char lo[16], hi[16];
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s (%s@%s .. %s@%s)", i ? ", " : "",
+                              d->name, d->name, version_str(lo, sizeof lo, d->min_version),
+                              d->name, version_str(hi, sizeof hi, d->max_version));
     }
     return list;
 }
 
 static char errbuf[512];
 
+/* Versions are a major number ("15"), or major.minor ("3.35") held as
+ * major*1000+minor (3035) for dialects whose minor versions matter (SQLite
+ * 3.x): one rule for every dialect, no dialect named here. */
 static int parse_version(const char *s, unsigned *out)
 {
     char *end;
     if (*s < '0' || *s > '9')
         return -1;
     unsigned long v = strtoul(s, &end, 10);
-    if (*end || v > 1000)
+    if (v >= 1000)
+        return -1;
+    if (*end == '.') {
+        if (end[1] < '0' || end[1] > '9')
+            return -1;
+        unsigned long minor = strtoul(end + 1, &end, 10);
+        if (minor >= 1000)
+            return -1;
+        v = v * 1000 + minor;
+    }
+    if (*end)
         return -1;
     *out = (unsigned)v;
     return 0;
+}
+
+/* "15", or "3.35" for a major.minor version (see parse_version). */
+static const char *version_str(char *buf, size_t n, unsigned v)
+{
+    if (v >= 1000)
+        snprintf(buf, n, "%u.%u", v / 1000, v % 1000);
+    else
+        snprintf(buf, n, "%u", v);
+    return buf;
 }
 
 int zdm_target_parse(zdm_target *out, const char *spec, const char **err)
@@ -73,19 +102,23 @@ int zdm_target_parse(zdm_target *out, const char *spec, const char **err)
         return -1;
     }
     unsigned v = d->default_version;
+    char lo[16], hi[16], df[16];
+    version_str(lo, sizeof lo, d->min_version);
+    version_str(hi, sizeof hi, d->max_version);
+    version_str(df, sizeof df, d->default_version);
     if (at && (parse_version(at + 1, &v) != 0 || v < d->min_version || v > d->max_version)) {
         snprintf(errbuf, sizeof errbuf,
-                 "target '%s': %s versions %u to %u are supported (write %s@%u .. %s@%u, or "
-                 "%s for version %u)",
-                 spec, d->name, d->min_version, d->max_version, d->name, d->min_version,
-                 d->name, d->max_version, d->name, d->default_version);
+                 "target '%s': %s versions %s to %s are supported (write %s@%s .. %s@%s, or "
+                 "%s for version %s)",
+                 spec, d->name, lo, hi, d->name, lo, d->name, hi, d->name, df);
         *err = errbuf;
         return -1;
     }
     out->dialect = d;
     out->version = v;
     out->version_given = at != NULL;
-    snprintf(out->canonical, sizeof out->canonical, "%s@%u", d->name, v);
+    snprintf(out->canonical, sizeof out->canonical, "%s@%s", d->name,
+             version_str(df, sizeof df, v));
     return 0;
 }
 

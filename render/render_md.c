@@ -37,10 +37,16 @@ static void intro(zdm_buf *b, zdm_arena *a, const zdm_plan *p)
     zdm_buf_printf(b, "- Target: `%s`%s\n", p->target,
                    p->version_given ? "" : " (assumed: no version was given)");
     const zdm_plan_defaults *d = &p->defaults;
-    zdm_buf_printf(b, "- lock_timeout: %lld ms (%s); strong-lock steps retry up to %u times "
-                   "with jittered backoff from %lld ms to %lld ms\n",
-                   (long long)d->lock_timeout_ms, d->lock_timeout_source, d->retries,
-                   (long long)d->retry_base_ms, (long long)d->retry_cap_ms);
+    /* A dialect without a retry loop (SQLite waits in busy_timeout) has 0. */
+    if (d->retries > 0)
+        zdm_buf_printf(b, "- lock_timeout: %lld ms (%s); strong-lock steps retry up to %u times "
+                       "with jittered backoff from %lld ms to %lld ms\n",
+                       (long long)d->lock_timeout_ms, d->lock_timeout_source, d->retries,
+                       (long long)d->retry_base_ms, (long long)d->retry_cap_ms);
+    else
+        zdm_buf_printf(b, "- lock_timeout: %lld ms (%s); a step waits that long for its lock, "
+                       "with no retry loop\n",
+                       (long long)d->lock_timeout_ms, d->lock_timeout_source);
     zdm_buf_printf(b, "- Backfill batches: %llu rows, pause %lld ms\n",
                    (unsigned long long)d->batch, (long long)d->batch_pause_ms);
     for (size_t i = 0; i < p->warnings.len; i++)

@@ -1,0 +1,136 @@
+/*
+ * sqlt_int.h - what the SQLite backend's files share: the backend state, the
+ * step builders (busy timeout, inline assertions, checks), type mapping,
+ * table definitions, the copy-swap of the 12-step procedure, and the
+ * lowering functions the dialect table points at.
+ *
+ * Invariants: every piece of SQL is built with zdm_sqlf against
+ * zdm_dialect_sqlite; every step text starts with sqlt_step_head (its busy
+ * timeout). SQLite has one writer at a time: a step's "lock" is the database
+ * write lock it holds from BEGIN IMMEDIATE to COMMIT; readers go on (WAL).
+ */
+#ifndef ZDM_SQLT_INT_H
+#define ZDM_SQLT_INT_H
+
+#include "../dialect.h"
+#include "../sqlfmt.h"
+
+extern const zdm_dialect zdm_dialect_sqlite;
+#define SQ (&zdm_dialect_sqlite)
+
+/* A trigger that fills a new column for rows the old application writes
+ * while a backfill runs (sqlt_backfill.c); re-created by every copy-swap of
+ * its table before the contract phase drops it. */
+typedef struct sqlt_sync {
+    zdm_name table;
+    const char *col;
+    const char *ins, *upd;      /* trigger names */
+    const char *expr;           /* the value the backfills give a row (SQL over the row) */
+    const char *create_sql;     /* both CREATE TRIGGER IF NOT EXISTS statements */
+} sqlt_sync;
+
+typedef struct sqlt_state {
+    int64_t busy_ms;            /* busy_timeout of every step */
+    uint64_t batch;
+    zdm_vec(sqlt_sync *) syncs;
+    zdm_phase *op_phase;        /* latest phase each op's steps went to, by op index */
+    bool *op_lowered;
+} sqlt_state;
+
+static inline sqlt_state *sqlt_st(zdm_lower_ctx *cx) { return cx->state; }
+
+/* ---- sqlt_step.c ------------------------------------------------------------ */
+
+/* A step in `phase` (raised so that no op on the same table runs before one
+ * written earlier in the file), with the write-lock fields set. */
+zdm_step *sqlt_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase phase, const char *title);
+/* The phase a step of `op` on `t` must at least go to. */
+zdm_phase sqlt_min_phase(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase natural);
+/* ".timeout N" and then `sql`: a step's script text. */
+const char *sqlt_step_sql(zdm_lower_ctx *cx, const char *sql);
+/* One statement in one IMMEDIATE transaction. */
+const char *sqlt_tx_sql(zdm_lower_ctx *cx, const char *sql);
+/* Statements that stop the script (.bail on) unless `cond` holds. */
+const char *sqlt_assert_sql(zdm_lower_ctx *cx, const char *name, const char *cond);
+/* `ddl` run only when `cond` holds: the sqlite3 CLI has no IF, so the
+ * statement is written to zdm-guard.sql (in the working directory) by a SELECT
+ * that returns it or nothing, then read back (.output / .read). */
+const char *sqlt_guarded_sql(zdm_lower_ctx *cx, const char *cond, const char *ddl);
+void sqlt_pre(zdm_lower_ctx *cx, zdm_step *s, const char *name, const char *cond);
+void sqlt_post(zdm_lower_ctx *cx, zdm_step *s, const char *name, const char *cond);
+const char *sqlt_cond_table(zdm_lower_ctx *cx, const zdm_name *t, bool exists);
+const char *sqlt_cond_column(zdm_lower_ctx *cx, const zdm_name *t, const char *col,
+                             bool exists);
+const char *sqlt_cond_column_shape(zdm_lower_ctx *cx, const zdm_name *t, const zdm_column *c);
+const char *sqlt_cond_index(zdm_lower_ctx *cx, const char *name, bool exists);
+/* Seconds for `rows` rows at `rps` rows/s; sets est_seconds and est_note. */
+void sqlt_estimate(zdm_lower_ctx *cx, zdm_step *s, const zdm_name *t, uint64_t rows,
+                   double rps, const char *what);
+/* The write-lock risk: writers wait for the step (their busy_timeout). */
+void sqlt_risk_write_lock(zdm_lower_ctx *cx, zdm_step *s, const char *what);
+
+/* Rates (rows/s) of the estimates: docs/backends/sqlite.md. */
+#define SQLT_COPY_RPS 400000.0
+#define SQLT_INDEX_RPS 500000.0
+#define SQLT_UPDATE_RPS 300000.0
+#define SQLT_SCAN_RPS 2000000.0
+
+/* ---- sqlt_types.c ------------------------------------------------------------- */
+
+/* The declared type for a portable type (its affinity: docs/types.md). */
+const char *sqlt_type(zdm_lower_ctx *cx, const zdm_coltype *t);
+/* The declared type of `c` in `t` (a single-column integer primary key with
+ * identity or serial is INTEGER: the rowid alias). */
+const char *sqlt_col_type(zdm_lower_ctx *cx, const zdm_table *t, const zdm_column *c);
+const char *sqlt_value(zdm_lower_ctx *cx, const zdm_value *v);
+const char *sqlt_column_def(zdm_lower_ctx *cx, const zdm_table *t, const zdm_column *c);
+void sqlt_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c);
+/* CREATE TABLE [IF NOT EXISTS] name (...) for the table `t` under `name`. */
+const char *sqlt_create_table_sql(zdm_lower_ctx *cx, const zdm_table *t, const zdm_name *name,
+                                  bool if_not_exists);
+const char *sqlt_create_index_sql(zdm_lower_ctx *cx, const zdm_index *ix);
+
+/* ---- sqlt_swap.c: the 12-step copy-swap ---------------------------------------- */
+
+/* A column whose value is converted in the copy. */
+typedef struct sqlt_conv {
+    const char *col;            /* the column (same name before and after) */
+    const char *when;           /* condition on the table's current shape, or NULL */
+    const char *expr;           /* the value when `when` holds (names the column) */
+} sqlt_conv;
+
+/* The script that rebuilds the table `cur` (as it is now: `from`'s columns
+ * that `to` also has are copied) into the shape `to`. */
+const char *sqlt_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
+                          const sqlt_conv *conv, const char *why_assert,
+                          const char *assert_cond);
+/* A step in `phase` that rebuilds op->before into op->after (forward) and
+ * back (rollback), with the checks every swap has. */
+zdm_step *sqlt_swap_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase phase,
+                         const char *title, const sqlt_conv *fwd, const sqlt_conv *back);
+
+/* ---- lowering ------------------------------------------------------------------- */
+
+int sqlt_lower_create_table(zdm_lower_ctx *cx, const zdm_op *op);
+int sqlt_lower_drop_table(zdm_lower_ctx *cx, const zdm_op *op);
+int sqlt_lower_rename_table(zdm_lower_ctx *cx, const zdm_op *op);
+int sqlt_lower_add_column(zdm_lower_ctx *cx, const zdm_op *op);
+int sqlt_lower_drop_column(zdm_lower_ctx *cx, const zdm_op *op);
+int sqlt_lower_rename_column(zdm_lower_ctx *cx, const zdm_op *op);
+int sqlt_lower_alter_type(zdm_lower_ctx *cx, const zdm_op *op);
+int sqlt_lower_column_swap(zdm_lower_ctx *cx, const zdm_op *op); /* (DROP) NOT NULL, DEFAULT */
+int sqlt_lower_constraint(zdm_lower_ctx *cx, const zdm_op *op);  /* ADD/DROP CONSTRAINT */
+int sqlt_lower_create_index(zdm_lower_ctx *cx, const zdm_op *op);
+int sqlt_lower_drop_index(zdm_lower_ctx *cx, const zdm_op *op);
+int sqlt_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op);
+int sqlt_lower_create_enum(zdm_lower_ctx *cx, const zdm_op *op); /* and ADD VALUE */
+int sqlt_lower_execute(zdm_lower_ctx *cx, const zdm_op *op);
+/* The NOT NULL swap of a column just added without a default (after its fill). */
+int sqlt_not_null_later(zdm_lower_ctx *cx, const zdm_op *op);
+/* The sync trigger of a new column filled by a backfill, or NULL. */
+sqlt_sync *sqlt_sync_find(zdm_lower_ctx *cx, const zdm_name *t, const char *col);
+/* Registers the sync triggers (begin) and adds their create/drop steps (finish). */
+void sqlt_sync_register(zdm_lower_ctx *cx);
+int sqlt_sync_finish(zdm_lower_ctx *cx);
+
+#endif

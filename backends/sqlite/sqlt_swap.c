@@ -1,0 +1,179 @@
+/*
+ * sqlt_swap.c - the copy-swap: SQLite's documented procedure for the schema
+ * changes ALTER TABLE cannot make (https://www.sqlite.org/lang_altertable.html,
+ * "Making Other Kinds Of Table Schema Changes"), as one script:
+ *
+ *   PRAGMA foreign_keys = OFF        (outside the transaction: a no-op inside)
+ *   BEGIN IMMEDIATE                  (takes the write lock now, not at the first write)
+ *   assert nothing zdm cannot rebuild depends on the table
+ *   CREATE TABLE zdm_new_T (the new shape)
+ *   INSERT INTO zdm_new_T SELECT ... FROM T   (conversions applied here)
+ *   DROP TABLE T
+ *   ALTER TABLE zdm_new_T RENAME TO T   (never the old table renamed first)
+ *   CREATE INDEX ... ; the sync triggers of the table
+ *   assert pragma_foreign_key_check is empty for T and its referencing tables
+ *   COMMIT; PRAGMA foreign_keys = ON
+ *
+ * The copy takes the columns the two shapes share, so the same text is right
+ * whichever shape the table has when it runs: a rollback that runs when the
+ * forward did not rebuilds the table into the shape it already has. A
+ * conversion (ALTER TYPE's using/revert) is applied only while the table still
+ * has the declared type it converts from. Rows keep their rowid.
+ *
+ * zdm refuses to swap a table it cannot rebuild exactly: one with views or
+ * triggers (other than its own sync triggers) that mention it, AUTOINCREMENT,
+ * STRICT or WITHOUT ROWID (the IR does not know them; see docs/backends/sqlite.md).
+ */
+#include "sqlt_int.h"
+
+#include <string.h>
+
+static bool rowid_alias(zdm_lower_ctx *cx, const zdm_table *t)
+{
+    const zdm_constraint *pk = zdm_table_primary_key(t);
+    if (!pk || pk->ncols != 1)
+        return false;
+    const zdm_column *c = zdm_table_column(t, pk->cols[0]);
+    return c && strcmp(sqlt_col_type(cx, t, c), "INTEGER") == 0;
+}
+
+static const char *copy_list(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
+                             const sqlt_conv *conv, bool select)
+{
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    bool first = true;
+    if (!rowid_alias(cx, to)) {
+        zdm_buf_puts(&b, "rowid");
+        first = false;
+    }
+    for (size_t i = 0; i < to->ncols; i++) {
+        const char *c = to->cols[i]->name;
+        if (!zdm_table_column(from, c))
+            continue;
+        zdm_buf_puts(&b, first ? "" : ", ");
+        first = false;
+        if (select && conv && strcmp(conv->col, c) == 0 && conv->when)
+            zdm_sqlf(&b, SQ, "CASE WHEN %R THEN %R ELSE %I END", conv->when, conv->expr, c);
+        else if (select && conv && strcmp(conv->col, c) == 0)
+            zdm_sqlf(&b, SQ, "%R", conv->expr);
+        else
+            zdm_sqlf(&b, SQ, "%I", c);
+    }
+    return zdm_buf_cstr(&b);
+}
+
+/* Tables whose foreign keys reference `t` (in the schema after or before). */
+static void fk_checks(zdm_lower_ctx *cx, zdm_buf *b, const zdm_name *t)
+{
+    const zdm_schema *sc[2] = {cx->mig->base, cx->mig->final};
+    zdm_vec(const char *) seen = {0};
+    zdm_vec_push(cx->arena, &seen, t->name);
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; sc[k] && i < sc[k]->tables.len; i++) {
+            const zdm_table *o = sc[k]->tables.items[i];
+            bool refs = false, dup = false;
+            for (size_t j = 0; j < o->ncons; j++)
+                refs = refs || (o->cons[j]->kind == ZDM_CON_FOREIGN &&
+                                strcmp(o->cons[j]->ref_table.name, t->name) == 0);
+            for (size_t j = 0; j < seen.len; j++)
+                dup = dup || strcmp(seen.items[j], o->name.name) == 0;
+            if (refs && !dup)
+                zdm_vec_push(cx->arena, &seen, o->name.name);
+        }
+    for (size_t i = 0; i < seen.len; i++) {
+        const char *cond = zdm_sqlf_str(cx->arena, SQ,
+                                        "NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check(%L))",
+                                        seen.items[i]);
+        zdm_buf_puts(b, sqlt_assert_sql(cx, zdm_sprintf(cx->arena, "foreign keys of %s hold",
+                                                        seen.items[i]),
+                                        cond));
+        zdm_buf_putc(b, '\n');
+    }
+}
+
+static const char *rebuildable_cond(zdm_lower_ctx *cx, const zdm_name *t)
+{
+    const char *like = zdm_sprintf(cx->arena, "%%%s%%", t->name);
+    return zdm_sqlf_str(
+        cx->arena, SQ,
+        "NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = %L "
+        "AND name NOT LIKE 'zdm\\_sync\\_%%' ESCAPE '\\') OR (type = 'view' AND sql LIKE %L)) "
+        "OR (type = 'table' AND name = %L AND (upper(sql) LIKE '%%AUTOINCREMENT%%' OR "
+        "upper(sql) LIKE '%%WITHOUT ROWID%%' OR upper(sql) LIKE '%%STRICT')))",
+        t->name, like, t->name);
+}
+
+const char *sqlt_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
+                          const sqlt_conv *conv, const char *why_assert,
+                          const char *assert_cond)
+{
+    const zdm_name *t = &to->name;
+    zdm_name tmp = {NULL, zdm_sprintf(cx->arena, "zdm_new_%s", t->name)};
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    zdm_buf_puts(&b, "PRAGMA foreign_keys = OFF;\nBEGIN IMMEDIATE;\n");
+    zdm_buf_puts(&b, sqlt_assert_sql(cx,
+                                     zdm_sprintf(cx->arena,
+                                                 "no view, trigger, AUTOINCREMENT, STRICT or "
+                                                 "WITHOUT ROWID that the copy of %s would lose",
+                                                 t->name),
+                                     rebuildable_cond(cx, t)));
+    zdm_buf_putc(&b, '\n');
+    if (assert_cond) {
+        zdm_buf_puts(&b, sqlt_assert_sql(cx, why_assert, assert_cond));
+        zdm_buf_putc(&b, '\n');
+    }
+    zdm_sqlf(&b, SQ, "DROP TABLE IF EXISTS %I;\n%s\n", tmp.name,
+             sqlt_create_table_sql(cx, to, &tmp, false));
+    zdm_sqlf(&b, SQ, "INSERT INTO %I (%s)\n    SELECT %s FROM %I;\n", tmp.name,
+             copy_list(cx, from, to, conv, false), copy_list(cx, from, to, conv, true), t->name);
+    zdm_sqlf(&b, SQ, "DROP TABLE %I;\nALTER TABLE %I RENAME TO %I;\n", t->name, tmp.name,
+             t->name);
+    for (size_t i = 0; i < to->nindexes; i++)
+        zdm_sqlf(&b, SQ, "%s\n", sqlt_create_index_sql(cx, to->indexes[i]));
+    for (size_t i = 0; i < sqlt_st(cx)->syncs.len; i++) {
+        const sqlt_sync *sy = sqlt_st(cx)->syncs.items[i];
+        if (zdm_name_eq(sy->table, *t) && zdm_table_column(to, sy->col))
+            zdm_sqlf(&b, SQ, "%s\n", sy->create_sql);
+    }
+    fk_checks(cx, &b, t);
+    zdm_buf_puts(&b, "COMMIT;\nPRAGMA foreign_keys = ON;\n");
+    return zdm_buf_cstr(&b);
+}
+
+zdm_step *sqlt_swap_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase phase,
+                         const char *title, const sqlt_conv *fwd, const sqlt_conv *back)
+{
+    zdm_step *s = sqlt_step(cx, op, phase, title);
+    const zdm_name *t = &op->table;
+    s->rewrites = true;
+    s->scans = true;
+    s->why = "SQLite's ALTER TABLE cannot make this change: the table is rebuilt by the "
+             "documented 12-step procedure in one IMMEDIATE transaction (new table, copy, "
+             "drop, rename the new one into place, indexes), so readers see the old or the "
+             "new table, never a mix.";
+    double idx = (double)op->after->nindexes / SQLT_INDEX_RPS;
+    sqlt_estimate(cx, s, t, op->rows, 1.0 / (1.0 / SQLT_COPY_RPS + idx), "copy");
+    s->forward = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->before, op->after, fwd, NULL, NULL));
+    s->rollback = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->after, op->before, back, NULL, NULL));
+    sqlt_risk_write_lock(cx, s, zdm_sprintf(cx->arena, "Copying %s into its new shape",
+                                            zdm_name_str(cx->arena, *t)));
+    zdm_step_risk(cx->plan, s, ZDM_RISK_TABLE_REWRITE,
+                  "Every row is copied: the database file and the WAL grow by the table's "
+                  "size until the next checkpoint and VACUUM.",
+                  "Check the free disk space (twice the table); run PRAGMA wal_checkpoint(TRUNCATE) "
+                  "after the phase.");
+    const char *qn = zdm_name_str(cx->arena, *t);
+    sqlt_pre(cx, s, zdm_sprintf(cx->arena, "table %s exists", qn), sqlt_cond_table(cx, t, true));
+    sqlt_pre(cx, s, zdm_sprintf(cx->arena, "table %s can be rebuilt exactly", qn),
+             rebuildable_cond(cx, t));
+    sqlt_post(cx, s, zdm_sprintf(cx->arena, "table %s passes quick_check", qn),
+              zdm_sqlf_str(cx->arena, SQ,
+                           "(SELECT group_concat(quick_check) FROM pragma_quick_check(%L)) = 'ok'",
+                           t->name));
+    sqlt_post(cx, s, zdm_sprintf(cx->arena, "foreign keys of %s hold", qn),
+              zdm_sqlf_str(cx->arena, SQ,
+                           "NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check(%L))", t->name));
+    return s;
+}

@@ -1,0 +1,8 @@
+PRAGMA foreign_keys = OFF;
+BEGIN;
+CREATE TABLE new_orders (id INTEGER NOT NULL, account_id BIGINT, code TEXT NOT NULL,
+    qty INTEGER NOT NULL DEFAULT 1, n INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (id));
+INSERT INTO new_orders SELECT * FROM orders;
+DROP TABLE orders;
+ALTER TABLE new_orders RENAME TO orders;
+COMMIT;

@@ -1,0 +1,8 @@
+PRAGMA foreign_keys = OFF;
+BEGIN;
+CREATE TABLE new_users (id INTEGER NOT NULL, email TEXT NOT NULL, name TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 0,
+    plan TEXT, created_at TIMESTAMPTZ NOT NULL DEFAULT (now()), PRIMARY KEY (id));
+INSERT INTO new_users SELECT * FROM users;
+DROP TABLE users;
+ALTER TABLE new_users RENAME TO users;
+COMMIT;

@@ -1,0 +1,1 @@
+SELECT 'amounts are integer cents' AS "check", NOT EXISTS (SELECT 1 FROM orders WHERE amount IS NOT NULL AND (typeof(amount) <> 'integer' OR amount <> CAST(round(CAST(substr(label, 7) AS REAL) / 4.0 * 100) AS INTEGER))) AS ok;
