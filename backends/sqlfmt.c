@@ -8,6 +8,7 @@
 #include "sqlfmt.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void put_name(zdm_buf *out, const zdm_dialect *d, const zdm_name *n)
@@ -92,4 +93,39 @@ const char *zdm_sqlf_str(zdm_arena *a, const zdm_dialect *d, const char *fmt, ..
     zdm_vsqlf(&b, d, fmt, ap);
     va_end(ap);
     return zdm_buf_cstr(&b);
+}
+
+static int kwcmp(const void *k, const void *e) { return strcmp(k, *(const char *const *)e); }
+
+bool zdm_sql_needs_quotes(const char *s, const char *extra, const char *const *keywords,
+                          size_t nkeywords)
+{
+    if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+        return true;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+              (extra && strchr(extra, *p))))
+            return true;
+    return bsearch(s, keywords, nkeywords, sizeof *keywords, kwcmp) != NULL;
+}
+
+void zdm_sql_put_cols(zdm_buf *b, const zdm_dialect *d, const char *const *cols, size_t n)
+{
+    zdm_buf_putc(b, '(');
+    for (size_t i = 0; i < n; i++)
+        zdm_sqlf(b, d, "%s%I", i ? ", " : "", cols[i]);
+    zdm_buf_putc(b, ')');
+}
+
+const char *zdm_sql_fk_action(zdm_fk_action a)
+{
+    switch (a) {
+    case ZDM_FK_CASCADE: return "CASCADE";
+    case ZDM_FK_SET_NULL: return "SET NULL";
+    case ZDM_FK_SET_DEFAULT: return "SET DEFAULT";
+    case ZDM_FK_RESTRICT: return "RESTRICT";
+    case ZDM_FK_NO_ACTION: return "NO ACTION";
+    case ZDM_FK_UNSPECIFIED: break;
+    }
+    return NULL;
 }

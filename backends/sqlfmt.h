@@ -22,4 +22,15 @@ void zdm_vsqlf(zdm_buf *out, const zdm_dialect *d, const char *fmt, va_list ap);
 /* The same into a fresh arena string. */
 const char *zdm_sqlf_str(zdm_arena *a, const zdm_dialect *d, const char *fmt, ...);
 
+/* Helpers every dialect shares; the words are standard SQL. */
+
+/* Whether an identifier must be quoted: it is not [a-z_][a-z0-9_<extra>]* or
+ * it is one of `keywords` (sorted, for bsearch). */
+bool zdm_sql_needs_quotes(const char *s, const char *extra, const char *const *keywords,
+                          size_t nkeywords);
+/* "(a, b)": the columns quoted by the dialect. */
+void zdm_sql_put_cols(zdm_buf *b, const zdm_dialect *d, const char *const *cols, size_t n);
+/* "CASCADE", "SET NULL", ...; NULL when the action was not given. */
+const char *zdm_sql_fk_action(zdm_fk_action a);
+
 #endif

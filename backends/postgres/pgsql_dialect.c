@@ -11,7 +11,6 @@
  */
 #include "pgsql_int.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* Keywords that are reserved, col_name or type_func_name in PostgreSQL 11-18,
@@ -42,17 +41,9 @@ static const char *const keywords[] = {
     "xmltable",
 };
 
-static int kwcmp(const void *k, const void *e) { return strcmp(k, *(const char *const *)e); }
-
 static bool needs_quotes(const char *s)
 {
-    if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
-        return true;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '$'))
-            return true;
-    return bsearch(s, keywords, sizeof keywords / sizeof *keywords, sizeof *keywords, kwcmp) !=
-           NULL;
+    return zdm_sql_needs_quotes(s, "$", keywords, sizeof keywords / sizeof *keywords);
 }
 
 static void quote_ident(zdm_buf *out, const char *s)

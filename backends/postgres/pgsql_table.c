@@ -9,27 +9,6 @@
 
 #include <string.h>
 
-static const char *fk_action(zdm_fk_action a)
-{
-    switch (a) {
-    case ZDM_FK_CASCADE: return "CASCADE";
-    case ZDM_FK_SET_NULL: return "SET NULL";
-    case ZDM_FK_SET_DEFAULT: return "SET DEFAULT";
-    case ZDM_FK_RESTRICT: return "RESTRICT";
-    case ZDM_FK_NO_ACTION: return "NO ACTION";
-    case ZDM_FK_UNSPECIFIED: break;
-    }
-    return NULL;
-}
-
-static void put_cols(zdm_buf *b, const char *const *cols, size_t n)
-{
-    zdm_buf_putc(b, '(');
-    for (size_t i = 0; i < n; i++)
-        zdm_sqlf(b, PG, "%s%I", i ? ", " : "", cols[i]);
-    zdm_buf_putc(b, ')');
-}
-
 void pgsql_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c)
 {
     zdm_sqlf(b, PG, "CONSTRAINT %I ", c->name);
@@ -46,15 +25,15 @@ void pgsql_put_con_body(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c)
         zdm_sqlf(b, PG, "CHECK %R", pgsql_value(cx, c->check));
         return;
     }
-    put_cols(b, c->cols, c->ncols);
+    zdm_sql_put_cols(b, PG, c->cols, c->ncols);
     if (c->kind != ZDM_CON_FOREIGN)
         return;
     zdm_sqlf(b, PG, " REFERENCES %N ", &c->ref_table);
-    put_cols(b, c->ref_cols, c->nref_cols);
-    if (fk_action(c->on_delete))
-        zdm_sqlf(b, PG, " ON DELETE %s", fk_action(c->on_delete));
-    if (fk_action(c->on_update))
-        zdm_sqlf(b, PG, " ON UPDATE %s", fk_action(c->on_update));
+    zdm_sql_put_cols(b, PG, c->ref_cols, c->nref_cols);
+    if (zdm_sql_fk_action(c->on_delete))
+        zdm_sqlf(b, PG, " ON DELETE %s", zdm_sql_fk_action(c->on_delete));
+    if (zdm_sql_fk_action(c->on_update))
+        zdm_sqlf(b, PG, " ON UPDATE %s", zdm_sql_fk_action(c->on_update));
 }
 
 /* The first table a foreign key references (each is locked), or NULL. */

@@ -14,7 +14,6 @@
  */
 #include "sqlt_int.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static const char *const keywords[] = {
@@ -37,17 +36,9 @@ static const char *const keywords[] = {
     "vacuum", "values", "view", "virtual", "when", "where", "window", "with", "without",
 };
 
-static int kwcmp(const void *k, const void *e) { return strcmp(k, *(const char *const *)e); }
-
 static bool needs_quotes(const char *s)
 {
-    if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
-        return true;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-            return true;
-    return bsearch(s, keywords, sizeof keywords / sizeof *keywords, sizeof *keywords, kwcmp) !=
-           NULL;
+    return zdm_sql_needs_quotes(s, NULL, keywords, sizeof keywords / sizeof *keywords);
 }
 
 static void quote_ident(zdm_buf *out, const char *s)

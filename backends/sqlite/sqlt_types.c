@@ -92,27 +92,6 @@ const char *sqlt_column_def(zdm_lower_ctx *cx, const zdm_table *t, const zdm_col
     return zdm_buf_cstr(&b);
 }
 
-static const char *fk_action(zdm_fk_action a)
-{
-    switch (a) {
-    case ZDM_FK_CASCADE: return "CASCADE";
-    case ZDM_FK_SET_NULL: return "SET NULL";
-    case ZDM_FK_SET_DEFAULT: return "SET DEFAULT";
-    case ZDM_FK_RESTRICT: return "RESTRICT";
-    case ZDM_FK_NO_ACTION: return "NO ACTION";
-    case ZDM_FK_UNSPECIFIED: break;
-    }
-    return NULL;
-}
-
-static void put_cols(zdm_buf *b, const char *const *cols, size_t n)
-{
-    zdm_buf_putc(b, '(');
-    for (size_t i = 0; i < n; i++)
-        zdm_sqlf(b, SQ, "%s%I", i ? ", " : "", cols[i]);
-    zdm_buf_putc(b, ')');
-}
-
 void sqlt_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c)
 {
     zdm_sqlf(b, SQ, "CONSTRAINT %I ", c->name);
@@ -124,15 +103,15 @@ void sqlt_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c)
         zdm_sqlf(b, SQ, "CHECK %R", sqlt_value(cx, c->check));
         return;
     }
-    put_cols(b, c->cols, c->ncols);
+    zdm_sql_put_cols(b, SQ, c->cols, c->ncols);
     if (c->kind != ZDM_CON_FOREIGN)
         return;
     zdm_sqlf(b, SQ, " REFERENCES %I ", c->ref_table.name);
-    put_cols(b, c->ref_cols, c->nref_cols);
-    if (fk_action(c->on_delete))
-        zdm_sqlf(b, SQ, " ON DELETE %s", fk_action(c->on_delete));
-    if (fk_action(c->on_update))
-        zdm_sqlf(b, SQ, " ON UPDATE %s", fk_action(c->on_update));
+    zdm_sql_put_cols(b, SQ, c->ref_cols, c->nref_cols);
+    if (zdm_sql_fk_action(c->on_delete))
+        zdm_sqlf(b, SQ, " ON DELETE %s", zdm_sql_fk_action(c->on_delete));
+    if (zdm_sql_fk_action(c->on_update))
+        zdm_sqlf(b, SQ, " ON UPDATE %s", zdm_sql_fk_action(c->on_update));
 }
 
 const char *sqlt_create_table_sql(zdm_lower_ctx *cx, const zdm_table *t, const zdm_name *name,
