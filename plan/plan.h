@@ -123,6 +123,17 @@ typedef struct zdm_backfill_spec {
     const char *filter_sql;  /* rows left to do: "col IS DISTINCT FROM (expr) ..." */
     uint64_t batch;
     int64_t pause_ms;
+    /* The same walk for the runtime's batch runner (runtime/backfill.c), in
+     * the dialect's own SQL and parameter syntax, so the runtime builds no
+     * SQL. Keys travel as text; NULL when the step has no native form.
+     *   max_sql    ()            -> the last key now (no row: empty table)
+     *   next_sql   (lo, hi, n)   -> the last key of the next at most n rows
+     *                               after lo (NULL: from the start), <= hi;
+     *                               no row or NULL when none is left
+     *   batch_sql  (lo, to)      -> ONE statement doing one batch over the
+     *                               keys > lo (NULL: from the start) and <= to;
+     *                               its row count is the rows it updated */
+    const char *max_sql, *next_sql, *batch_sql;
 } zdm_backfill_spec;
 
 typedef zdm_vec(zdm_check) zdm_check_vec;

@@ -140,6 +140,9 @@ static void backfill(json *j, const zdm_backfill_spec *sp)
     kstr(j, "filter", sp->filter_sql);
     kint(j, "batch", (long long)sp->batch);
     kint(j, "pause_ms", (long long)sp->pause_ms);
+    kstr(j, "max_sql", sp->max_sql);
+    kstr(j, "next_sql", sp->next_sql);
+    kstr(j, "batch_sql", sp->batch_sql);
     close_(j, '}');
 }
 

@@ -22,6 +22,7 @@ typedef struct rt_conn rt_conn; /* the driver's own */
 typedef struct rt_rows {
     size_t nrows, ncols;
     const char **cells; /* row-major; NULL for SQL NULL */
+    uint64_t affected;  /* rows an INSERT/UPDATE/DELETE changed (the batch's count) */
 } rt_rows;
 
 #define RT_CELL(r, row, col) ((r)->cells[(row) * (r)->ncols + (col)])
@@ -47,6 +48,15 @@ typedef struct rt_state_sql {
     const char *checkpoints_clear; /* (plan) */
     const char *runs;          /* (plan) -> run_id, command, started, resumed_from, outcome;
                                 * the latest few, newest first */
+    /* The native backfill's walk (runtime/backfill.c), keys as text. */
+    const char *bf_get;        /* (plan, step) -> hi, cursor, rows_done, batches, batch_size, starts */
+    const char *bf_start;      /* (plan, step, hi, batch_size): a fresh walk, any old row replaced */
+    const char *bf_resume;     /* (plan, step): one more start of a recorded walk */
+    const char *bf_batch;      /* (plan, step, cursor, rows, batch_size): in the batch's transaction */
+    const char *bf_list;       /* (plan) -> step, hi, cursor, rows_done, batches, batch_size,
+                                * starts, updated */
+    const char *tx_begin, *tx_commit, *tx_rollback;
+    const char *tx_lock_timeout; /* (milliseconds) for the rest of the open transaction */
 } rt_state_sql;
 
 typedef struct rt_driver {
@@ -73,6 +83,14 @@ typedef struct rt_driver {
     /* Sessions holding table locks now -> pid, locks, transaction age, state,
      * user, application, query. */
     const char *lock_holders_sql;
+    /* Whether the last error is worth retrying a backfill batch for: a lock
+     * not obtained in time, or a deadlock. */
+    bool (*transient)(rt_conn *c);
+    /* The native backfill's throttles: one row, one number each.
+     * replica_lag_sql -> the largest replay lag in seconds (NULL: no replica);
+     * load_sql -> the sessions running a statement now, other than ours;
+     * table_rows_sql (schema or NULL, table) -> the planner's row estimate. */
+    const char *replica_lag_sql, *load_sql, *table_rows_sql;
     /* Called from a signal handler (async-signal-safe): cancel the statement
      * running on the open connection and refuse to start another. */
     void (*interrupt)(void);

@@ -21,11 +21,13 @@
 #include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct rt_conn {
     PGconn *pg;
     bool lock_failure; /* the last error: a lock not obtained in time */
+    bool transient;    /* the last error: lock_not_available or deadlock_detected */
 };
 
 /* The cancel handle of the open connection, for pg_interrupt from a signal
@@ -141,6 +143,8 @@ static bool result_ok(rt_conn *c, zdm_arena *a, PGresult *r, const char *sql, co
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)
         return true;
     c->lock_failure = is_lock_failure(r);
+    const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    c->transient = code && (strcmp(code, "55P03") == 0 || strcmp(code, "40P01") == 0);
     const char *nl = strchr(sql, '\n');
     size_t n = nl ? (size_t)(nl - sql) : strlen(sql);
     *err = zdm_sprintf(a, "%s\n  in: %.*s%s", trimmed(a, PQresultErrorMessage(r)),
@@ -210,6 +214,8 @@ static bool pg_query(rt_conn *c, zdm_arena *a, const char *sql, int nparams,
                 RT_CELL(out, i, k) = PQgetisnull(r, (int)i, (int)k)
                                          ? NULL : zdm_strdup(a, PQgetvalue(r, (int)i, (int)k));
     }
+    if (ok)
+        out->affected = strtoull(PQcmdTuples(r), NULL, 10); /* "" for a SELECT: 0 */
     PQclear(r);
     return ok;
 }
@@ -217,6 +223,11 @@ static bool pg_query(rt_conn *c, zdm_arena *a, const char *sql, int nparams,
 static bool pg_lock_failure(rt_conn *c)
 {
     return c->lock_failure;
+}
+
+static bool pg_transient(rt_conn *c)
+{
+    return c->transient;
 }
 
 static bool pg_reset(rt_conn *c, zdm_arena *a, const char **err)
@@ -248,6 +259,24 @@ static const char pg_lock_holders[] =
     " GROUP BY a.pid, a.xact_start, a.state, a.usename, a.application_name, a.query"
     " ORDER BY a.xact_start NULLS LAST LIMIT 10";
 
+/* The native backfill's throttles and total: the largest replay lag of the
+ * standbys (https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-REPLICATION-VIEW),
+ * the client sessions running a statement now, as gh-ost's Threads_running
+ * (https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ACTIVITY-VIEW;
+ * sessions of other users count only when we may see their state, e.g. with
+ * pg_read_all_stats), and the planner's row estimate
+ * (https://www.postgresql.org/docs/current/catalog-pg-class.html; -1 when never
+ * analyzed, on 14+). */
+static const char pg_replica_lag[] =
+    "SELECT extract(epoch FROM max(replay_lag))::float8 FROM pg_catalog.pg_stat_replication";
+static const char pg_load[] =
+    "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE state = 'active'"
+    " AND backend_type = 'client backend' AND pid <> pg_backend_pid()";
+static const char pg_table_rows[] =
+    "SELECT c.reltuples::bigint FROM pg_catalog.pg_class c"
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relname = $2 AND n.nspname = coalesce($1, current_schema())";
+
 /* The state tables (docs/runtime.md), one statement each. */
 static const char *const pg_state_ddl[] = {
     "SET client_min_messages = warning", /* no "already exists, skipping" */
@@ -266,6 +295,13 @@ static const char *const pg_state_ddl[] = {
     "    plan text NOT NULL, before_phase text NOT NULL,\n"
     "    passed_at timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
     "    PRIMARY KEY (plan, before_phase))",
+    "CREATE TABLE IF NOT EXISTS zdm.backfills (\n"
+    "    plan text NOT NULL, step text NOT NULL, hi text, cursor text,\n"
+    "    rows_done bigint NOT NULL DEFAULT 0, batches bigint NOT NULL DEFAULT 0,\n"
+    "    batch_size bigint NOT NULL, starts int NOT NULL DEFAULT 1,\n"
+    "    started timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
+    "    updated timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
+    "    PRIMARY KEY (plan, step))",
     NULL,
 };
 
@@ -302,6 +338,26 @@ static const rt_state_sql pg_state = {
     .runs = "SELECT run_id::text, command, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'),"
             " coalesce(resumed_from, ''), outcome FROM zdm.runs WHERE plan = $1"
             " ORDER BY run_id DESC LIMIT 5",
+    .bf_get = "SELECT hi, cursor, rows_done::text, batches::text, batch_size::text, starts::text"
+              " FROM zdm.backfills WHERE plan = $1 AND step = $2",
+    .bf_start = "INSERT INTO zdm.backfills (plan, step, hi, batch_size) VALUES ($1, $2, $3, $4::bigint)"
+                " ON CONFLICT (plan, step) DO UPDATE SET hi = EXCLUDED.hi, cursor = NULL,"
+                " rows_done = 0, batches = 0, batch_size = EXCLUDED.batch_size, starts = 1,"
+                " started = clock_timestamp(), updated = clock_timestamp()",
+    .bf_resume = "UPDATE zdm.backfills SET starts = starts + 1, updated = clock_timestamp()"
+                 " WHERE plan = $1 AND step = $2",
+    .bf_batch = "UPDATE zdm.backfills SET cursor = $3, rows_done = rows_done + $4::bigint,"
+                " batches = batches + 1, batch_size = $5::bigint, updated = clock_timestamp()"
+                " WHERE plan = $1 AND step = $2",
+    .bf_list = "SELECT step, hi, cursor, rows_done::text, batches::text, batch_size::text,"
+               " starts::text, to_char(updated, 'YYYY-MM-DD HH24:MI:SS')"
+               " FROM zdm.backfills WHERE plan = $1 ORDER BY step",
+    .tx_begin = "BEGIN",
+    .tx_commit = "COMMIT",
+    .tx_rollback = "ROLLBACK",
+    /* SET LOCAL through set_config, so the value is a parameter
+     * (https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-ADMIN-SET). */
+    .tx_lock_timeout = "SELECT set_config('lock_timeout', $1::text || 'ms', true)",
 };
 
 const rt_driver rt_driver_pg = {
@@ -318,6 +374,10 @@ const rt_driver rt_driver_pg = {
     .lock_failure = pg_lock_failure,
     .interrupt = pg_interrupt,
     .lock_holders_sql = pg_lock_holders,
+    .transient = pg_transient,
+    .replica_lag_sql = pg_replica_lag,
+    .load_sql = pg_load,
+    .table_rows_sql = pg_table_rows,
     .state = &pg_state,
     .target_name = "postgres",
 };

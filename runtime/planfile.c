@@ -39,6 +39,48 @@ static const rt_json *arr(reader *r, const rt_json *o, const char *key, const ch
     return NULL;
 }
 
+/* A number >= 0; `dflt` when absent (older plans). */
+static double num(reader *r, const rt_json *o, const char *key, double dflt, const char *where)
+{
+    const rt_json *v = rt_json_get(o, key);
+    if (!v)
+        return dflt;
+    if (v->type == RT_JNUM && v->num >= 0)
+        return v->num;
+    if (!r->err)
+        r->err = zdm_sprintf(r->a, "plan.json: %s: \"%s\" is not a number >= 0", where, key);
+    return dflt;
+}
+
+/* The native walk, when the plan carries one (a plan compiled before it
+ * existed has no max_sql: its script runs). */
+static const rt_backfill *backfill(reader *r, const rt_json *s, const char *where)
+{
+    const rt_json *b = rt_json_get(s, "backfill");
+    if (!b || b->type == RT_JNULL)
+        return NULL;
+    where = zdm_sprintf(r->a, "%s.backfill", where);
+    if (b->type != RT_JOBJ) {
+        if (!r->err)
+            r->err = zdm_sprintf(r->a, "plan.json: %s is not an object", where);
+        return NULL;
+    }
+    const rt_json *m = rt_json_get(b, "max_sql");
+    if (!m || m->type == RT_JNULL)
+        return NULL;
+    rt_backfill *bf = ZDM_NEW(r->a, rt_backfill);
+    bf->schema = str(r, b, "schema", true, where);
+    bf->table = str(r, b, "table", false, where);
+    bf->max_sql = str(r, b, "max_sql", false, where);
+    bf->next_sql = str(r, b, "next_sql", false, where);
+    bf->batch_sql = str(r, b, "batch_sql", false, where);
+    bf->batch = (uint64_t)num(r, b, "batch", 1000, where);
+    bf->pause_ms = (int64_t)num(r, b, "pause_ms", 0, where);
+    if (bf->batch < 1 && !r->err)
+        r->err = zdm_sprintf(r->a, "plan.json: %s: \"batch\" must be at least 1", where);
+    return bf;
+}
+
 static rt_check *checks(reader *r, const rt_json *o, const char *key, size_t *n, const char *where)
 {
     const rt_json *v = arr(r, o, key, where);
@@ -79,6 +121,8 @@ static void step(reader *r, rt_plan *p, const rt_json *s, rt_step *out, size_t i
     out->pre = checks(r, s, "pre_checks", &out->npre, where);
     out->post = checks(r, s, "post_checks", &out->npost, where);
     out->destructive = has_risk(s, "data_loss");
+    out->lock_timeout_ms = (int64_t)num(r, s, "lock_timeout_ms", 0, where);
+    out->backfill = backfill(r, s, where);
     if (r->err)
         return;
     int ph = rt_plan_phase(p, out->phase);
@@ -134,6 +178,10 @@ static void header(reader *r, rt_plan *p, const rt_json *root)
         r->err = "plan.json: top level: no numeric \"version\"";
     else
         p->version = (unsigned)ver->num;
+    const rt_json *d = rt_json_get(root, "defaults");
+    p->lock_retries = (unsigned)num(r, d, "lock_retries", 5, "defaults");
+    p->retry_base_ms = (int64_t)num(r, d, "retry_base_ms", 200, "defaults");
+    p->retry_cap_ms = (int64_t)num(r, d, "retry_cap_ms", 5000, "defaults");
 }
 
 static char *slurp(zdm_arena *a, const char *path, size_t *len, const char **err)

@@ -15,11 +15,22 @@ typedef struct rt_check {
     const char *name, *sql;
 } rt_check;
 
+/* A step's batched walk in its native form (plan.json "backfill" with the
+ * dialect's max_sql, next_sql, batch_sql; plan/plan.h zdm_backfill_spec). */
+typedef struct rt_backfill {
+    const char *schema, *table; /* schema NULL: the connection's current one */
+    const char *max_sql, *next_sql, *batch_sql;
+    uint64_t batch;             /* the plan's batch size */
+    int64_t pause_ms;           /* the plan's pause between batches */
+} rt_backfill;
+
 typedef struct rt_step {
     const char *id, *phase, *kind, *title, *op;
     const char *forward, *rollback, *rollback_note;
     size_t phase_index;      /* into rt_plan.phases */
     bool destructive;        /* carries a data_loss risk: asks before running */
+    int64_t lock_timeout_ms; /* the step's lock_timeout */
+    const rt_backfill *backfill; /* NULL: no native walk, the script runs */
     rt_check *pre, *post;
     size_t npre, npost;
 } rt_step;
@@ -35,6 +46,8 @@ typedef struct rt_plan {
     char hash[65];           /* sha256 of plan.json */
     const char *title, *source, *target, *dialect;
     unsigned version;
+    unsigned lock_retries;   /* defaults: attempts on a lock timeout, and the backoff */
+    int64_t retry_base_ms, retry_cap_ms;
     const char **phases;
     size_t nphases;
     rt_step *steps;

@@ -15,6 +15,12 @@
 typedef struct rt_opts {
     const char *dir, *db, *phase, *until;
     bool yes;
+    /* The native backfill (backfill.c): the target batch duration, the pause
+     * between batches (-1: the plan's), the throttles (-1: off). */
+    double batch_lo_ms, batch_hi_ms;
+    int64_t pause_ms;
+    double max_lag_s;
+    long max_load;
 } rt_opts;
 
 typedef enum { RT_PENDING, RT_STARTED, RT_FINISHED, RT_ROLLED_BACK } rt_state;
@@ -38,8 +44,10 @@ typedef struct rt_session {
     bool has_state;         /* the state tables exist */
 } rt_session;
 
-/* Parses the options allowed by `allowed` ("pu y" letters: p --phase,
- * u --until, y --yes); prints usage errors. Returns false on bad usage. */
+/* Parses the options allowed by `allowed` ("puyb" letters: p --phase,
+ * u --until, y --yes, b the backfill's --batch-ms, --pause,
+ * --max-replica-lag, --max-load); prints usage errors. Returns false on bad
+ * usage. */
 bool rt_parse_opts(const char *cmd, int argc, char **argv, const char *allowed, rt_opts *o);
 
 /* Reads the plan, connects, checks the server version, and (create_state)
@@ -62,6 +70,15 @@ bool rt_verify(rt_session *s, bool pre);
 /* Whether SIGINT or SIGTERM came (rt_open installs the handler: it cancels
  * the running statement through the driver). */
 bool rt_interrupted(void);
+/* While on (a backfill batch runs), the first SIGINT/SIGTERM only asks to
+ * stop after the batch; a second one cancels the statement at once. */
+void rt_signals_soft(bool on);
+
+/* Runs plan step i's native backfill walk (p->steps[i].backfill), continuing
+ * from the recorded cursor when `resumed` (the step was started and not
+ * finished before). False with *err on failure, or with rt_interrupted()
+ * after an interruption (the batches committed stay, the cursor with them). */
+bool rt_backfill_run(rt_session *s, size_t i, bool resumed, const char **err);
 
 /* Asks on the terminal; 1 yes, 0 no, -1 no terminal to ask on. */
 int rt_confirm(const char *question);

@@ -117,6 +117,7 @@ static int run_step(rt_session *s, size_t i, bool *resume)
 {
     const rt_step *st = &s->p->steps[i];
     const char *err = NULL;
+    bool was_started = s->st[i].state == RT_STARTED;
     if (*resume) {
         const char *params[] = {s->run_id, st->id};
         if (!rt_q(s, s->d->state->run_resumed, 2, params, NULL))
@@ -134,7 +135,11 @@ static int run_step(rt_session *s, size_t i, bool *resume)
     printf("zdm: step %s (%s): %s ...\n", st->id, st->phase, st->title);
     fflush(stdout);
     double t0 = now_s();
-    bool ok = s->d->exec_script(s->c, s->a, st->forward, &err) && s->d->reset(s->c, s->a, &err);
+    /* A backfill with a native walk runs batch by batch here (backfill.c);
+     * its script's DO loop is for the DBAs who run the scripts. */
+    bool ok = (st->backfill ? rt_backfill_run(s, i, was_started, &err)
+                            : s->d->exec_script(s->c, s->a, st->forward, &err)) &&
+              s->d->reset(s->c, s->a, &err);
     if (!ok && rt_interrupted()) {
         s->d->reset(s->c, s->a, &err);
         printf("zdm: interrupted during step %s: it stays recorded as started; `zdm run` "
@@ -232,7 +237,7 @@ static int run(rt_session *s)
 int rt_cmd_run(int argc, char **argv)
 {
     rt_session s = {0};
-    if (!rt_parse_opts("run", argc, argv, "puy", &s.o))
+    if (!rt_parse_opts("run", argc, argv, "puyb", &s.o))
         return RT_EXIT_USAGE;
     s.a = zdm_arena_new();
     int rc = rt_open(&s, true);

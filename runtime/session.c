@@ -17,6 +17,8 @@ static int usage(const char *cmd, const char *msg, const char *arg)
 {
     fprintf(stderr, "zdm %s: error: %s%s%s\n", cmd, msg, arg ? " " : "", arg ? arg : "");
     fprintf(stderr, "usage: zdm run DIR [--db URL] [--phase NAME] [--until NAME] [--yes]\n"
+                    "               [--batch-ms LO-HI] [--pause MS] [--max-replica-lag SECONDS]\n"
+                    "               [--max-load N]\n"
                     "       zdm status DIR [--db URL]\n"
                     "       zdm rollback DIR [--db URL] [--yes]\n"
                     "  DIR is a `zdm compile` output directory (it holds plan.json)\n"
@@ -38,13 +40,71 @@ static bool opt_value(int argc, char **argv, int *i, const char *name, const cha
     return false;
 }
 
+/* A number >= 0 with nothing after it. */
+static bool number(const char *v, double *out)
+{
+    char *end = NULL;
+    *out = strtod(v, &end);
+    return end != v && *end == '\0' && *out >= 0 && *out < 1e12;
+}
+
+static int bad(const char *cmd, const char *msg, const char *arg)
+{
+    usage(cmd, msg, arg);
+    return -1;
+}
+
+/* --batch-ms LO-HI, --pause MS, --max-replica-lag SECONDS, --max-load N.
+ * 1: taken, 0: not one of these, -1: a bad value (printed). */
+static int backfill_opt(const char *cmd, int argc, char **argv, int *i, rt_opts *o)
+{
+    const char *v = NULL;
+    double x = 0, y = 0;
+    if (opt_value(argc, argv, i, "--batch-ms", &v)) {
+        const char *dash = strchr(v, '-');
+        char lo[32];
+        if (!dash || (size_t)(dash - v) >= sizeof lo)
+            return bad(cmd, "--batch-ms wants LO-HI milliseconds, e.g. 100-200:", v);
+        memcpy(lo, v, (size_t)(dash - v));
+        lo[dash - v] = '\0';
+        if (!number(lo, &x) || !number(dash + 1, &y) || x < 1 || y < x)
+            return bad(cmd, "--batch-ms wants LO-HI milliseconds with 1 <= LO <= HI:", v);
+        o->batch_lo_ms = x;
+        o->batch_hi_ms = y;
+    } else if (opt_value(argc, argv, i, "--pause", &v)) {
+        if (!number(v, &x))
+            return bad(cmd, "--pause wants milliseconds:", v);
+        o->pause_ms = (int64_t)x;
+    } else if (opt_value(argc, argv, i, "--max-replica-lag", &v)) {
+        if (!number(v, &x))
+            return bad(cmd, "--max-replica-lag wants seconds:", v);
+        o->max_lag_s = x;
+    } else if (opt_value(argc, argv, i, "--max-load", &v)) {
+        if (!number(v, &x) || x != (double)(long)x)
+            return bad(cmd, "--max-load wants a whole number of sessions:", v);
+        o->max_load = (long)x;
+    } else
+        return 0;
+    return 1;
+}
+
 bool rt_parse_opts(const char *cmd, int argc, char **argv, const char *allowed, rt_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->db = "";
+    o->batch_lo_ms = 100;
+    o->batch_hi_ms = 200;
+    o->pause_ms = -1;
+    o->max_lag_s = -1;
+    o->max_load = -1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (opt_value(argc, argv, &i, "--db", &o->db))
+            continue;
+        int b = strchr(allowed, 'b') ? backfill_opt(cmd, argc, argv, &i, o) : 0;
+        if (b < 0)
+            return false;
+        if (b > 0)
             continue;
         if (strchr(allowed, 'p') && opt_value(argc, argv, &i, "--phase", &o->phase))
             continue;
@@ -90,20 +150,28 @@ static int check_version(rt_session *s)
     return RT_EXIT_FAILED;
 }
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted, soft;
 static void (*volatile interrupt_driver)(void);
 
 static void on_signal(int sig)
 {
     (void)sig;
-    interrupted = 1;
-    if (interrupt_driver)
+    if (interrupted < 2)
+        interrupted++;
+    if (interrupt_driver && (!soft || interrupted > 1))
         interrupt_driver();
 }
 
+void rt_signals_soft(bool on)
+{
+    soft = on;
+}
+
 /* SIGINT and SIGTERM stop the command cleanly: the running statement is
- * cancelled (a backfill batch in progress rolls back, those committed stay),
- * the step stays recorded as started, and the command exits with 3. */
+ * cancelled, the step stays recorded as started, and the command exits with
+ * 3. While a native backfill batch runs (rt_signals_soft) the first signal
+ * only asks to stop, so the batch commits with its cursor; a second one
+ * cancels it (it rolls back, the committed ones stay). */
 static void catch_signals(const rt_driver *d)
 {
     struct sigaction sa;

@@ -48,6 +48,25 @@ static void next_line(const rt_session *s)
     printf("next: nothing, every step has run\n");
 }
 
+/* Each native backfill walk recorded for this plan: how far it is. A state
+ * schema made before backfills were recorded has no such table: nothing. */
+static void backfills(rt_session *s)
+{
+    rt_rows r;
+    const char *err = NULL;
+    const char *params[] = {s->p->hash};
+    if (!s->has_state || !s->d->query(s->c, s->a, s->d->state->bf_list, 1, params, &r, &err))
+        return;
+    for (size_t i = 0; i < r.nrows; i++) {
+        const char *hi = RT_CELL(&r, i, 1), *cur = RT_CELL(&r, i, 2);
+        printf("backfill of step %s: %s rows updated in %s batches (batch size now %s), cursor %s "
+               "of last key %s, %s start%s, last batch %s\n",
+               RT_CELL(&r, i, 0), RT_CELL(&r, i, 3), RT_CELL(&r, i, 4), RT_CELL(&r, i, 5),
+               cur ? cur : "(none yet)", hi ? hi : "(empty table)", RT_CELL(&r, i, 6),
+               strcmp(RT_CELL(&r, i, 6), "1") == 0 ? "" : "s", RT_CELL(&r, i, 7));
+    }
+}
+
 /* The latest invocations on this plan, newest first. */
 static void runs(rt_session *s)
 {
@@ -83,6 +102,7 @@ int rt_cmd_status(int argc, char **argv)
                 if (s.p->steps[i].phase_index == ph)
                     step_line(&s, i);
         }
+        backfills(&s);
         next_line(&s);
         runs(&s);
     }

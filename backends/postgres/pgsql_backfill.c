@@ -258,13 +258,66 @@ static void backfill_risks(zdm_lower_ctx *cx, zdm_step *s)
                   "lock is retried with backoff.");
 }
 
-/* The step shared by `backfill` and a raw default's fill of existing rows. */
-static zdm_step *backfill_step(zdm_lower_ctx *cx, const zdm_op *op, const zdm_backfill_spec *sp,
-                               const char *stmt, const char *what, const char *why)
+/* A loop statement (indented 16, ending ";\n") as one statement of its own:
+ * the indentation and the terminator dropped. */
+static const char *unindent(zdm_lower_ctx *cx, const char *text)
+{
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    for (const char *p = text; *p;) {
+        for (int i = 0; i < 16 && *p == ' '; i++)
+            p++;
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (b.len)
+            zdm_buf_putc(&b, '\n');
+        zdm_buf_put(&b, p, n);
+        p += n + (nl != NULL);
+    }
+    const char *out = zdm_buf_cstr(&b);
+    size_t n = strlen(out);
+    return n && out[n - 1] == ';' ? zdm_strndup(cx->arena, out, n - 1) : out;
+}
+
+/* The walk of `zdm run` (runtime/backfill.c) as the spec's three statements:
+ * keys travel as text ($1, $2 typed text) and are cast to the key's type, so
+ * the comparisons and the order are the key's own (its collation for text). */
+static void native_walk(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const pgsql_backup *bk)
+{
+    const char *k = sp->key_cols[0], *kt = sp->key_types[0];
+    const char *range = zdm_sqlf_str(cx->arena, PG,
+                                     "($1::text IS NULL OR %I > CAST($1::text AS %s))"
+                                     " AND %I <= CAST($2::text AS %s)", k, kt, k, kt);
+    /* The text outputs get their own names: an ORDER BY name matches an
+     * output column first, and the text's order is not the key's. */
+    sp->max_sql = zdm_sqlf_str(cx->arena, PG,
+                               "SELECT %I::text AS zdm_last FROM %N ORDER BY %I DESC LIMIT 1",
+                               k, &sp->table, k);
+    sp->next_sql = zdm_sqlf_str(cx->arena, PG,
+                                "SELECT zdm_k::text AS zdm_last FROM (SELECT %I AS zdm_k FROM %N"
+                                " WHERE %s ORDER BY %I LIMIT $3::bigint) AS zdm_batch"
+                                " ORDER BY zdm_k DESC LIMIT 1", k, &sp->table, range, k);
+    if (bk)
+        sp->batch_sql = unindent(cx, pgsql_backup_batch_sql(cx, bk, range));
+    else
+        sp->batch_sql = zdm_sqlf_str(cx->arena, PG, "UPDATE %N SET %s WHERE %s AND %s", &sp->table,
+                                     sp->set_sql, range, sp->filter_sql);
+}
+
+/* The step shared by `backfill` and a raw default's fill of existing rows;
+ * bk: the backup of an existing column's old values, or NULL. */
+static zdm_step *backfill_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_backfill_spec *sp,
+                               const pgsql_backup *bk, const char *what, const char *why)
 {
     const char *hi_note = "the upper key is read after the sync trigger exists: later rows are its job";
-    if (stmt) /* an existing column: no trigger */
+    const char *stmt = NULL;
+    native_walk(cx, sp, bk);
+    if (bk) { /* an existing column: no trigger */
         hi_note = "rows written later are the application's: it writes the column itself";
+        stmt = pgsql_backup_batch_sql(cx, bk, zdm_sqlf_str(cx->arena, PG,
+                                                           "%I BETWEEN zdm_from AND zdm_to",
+                                                           sp->key_cols[0]));
+    }
     zdm_step *s = zdm_plan_step(cx->plan, ZDM_PHASE_BACKFILL, ZDM_STEP_BACKFILL,
                                 zdm_sprintf(cx->arena, "%s in batches of %llu", what,
                                             (unsigned long long)sp->batch));
@@ -332,7 +385,7 @@ int pgsql_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op)
     const char *what = zdm_sprintf(cx->arena, "backfill %s", zdm_name_str(cx->arena, op->table));
     if (pgsql_backup_needed(cx, op)) {
         pgsql_backup *bk = pgsql_backup_new(cx, op, sp);
-        zdm_step *s = backfill_step(cx, op, sp, pgsql_backup_batch_sql(cx, bk), what, NULL);
+        zdm_step *s = backfill_step(cx, op, sp, bk, what, NULL);
         pgsql_backup_steps(cx, bk, s);
         return 0;
     }

@@ -104,8 +104,10 @@ static const char *same(zdm_lower_ctx *cx, const pgsql_backup *bk, size_t i, con
     return zdm_sprintf(cx->arena, "%s%s IS NOT DISTINCT FROM %s%s", a, cast, b, cast);
 }
 
-/* One batch of the forward loop (zdm_from .. zdm_to), indented for it. */
-const char *pgsql_backup_batch_sql(zdm_lower_ctx *cx, const pgsql_backup *bk)
+/* One batch over the keys where `range` holds (the forward loop's
+ * "k BETWEEN zdm_from AND zdm_to", or the runtime's parameters), indented for
+ * the loop. */
+const char *pgsql_backup_batch_sql(zdm_lower_ctx *cx, const pgsql_backup *bk, const char *range)
 {
     const zdm_backfill_spec *sp = bk->sp;
     const zdm_name *t = &bk->op->table;
@@ -127,7 +129,7 @@ const char *pgsql_backup_batch_sql(zdm_lower_ctx *cx, const pgsql_backup *bk)
                         "                -- writes the new ones: one transaction, nothing in between\n"
                         "                WITH zdm_o AS (\n"
                         "                    SELECT %I AS zdm_k%s FROM %N\n"
-                        "                     WHERE %I BETWEEN zdm_from AND zdm_to\n"
+                        "                     WHERE %s\n"
                         "                       AND %s\n"
                         "                     FOR UPDATE\n"
                         "                ), zdm_u AS (\n"
@@ -139,7 +141,7 @@ const char *pgsql_backup_batch_sql(zdm_lower_ctx *cx, const pgsql_backup *bk)
                         "                )\n"
                         "                INSERT INTO %N (zdm_key%s) SELECT * FROM zdm_u\n"
                         "                ON CONFLICT (zdm_key) DO UPDATE SET %s;\n",
-                        k, zdm_buf_cstr(&olds), t, k, sp->filter_sql, t, sp->set_sql, t->name, k,
+                        k, zdm_buf_cstr(&olds), t, range, sp->filter_sql, t, sp->set_sql, t->name, k,
                         sp->filter_sql, zdm_buf_cstr(&rets), &bk->name, zdm_buf_cstr(&cols),
                         zdm_buf_cstr(&upd));
 }

@@ -197,7 +197,8 @@ int pgsql_not_null_steps(zdm_lower_ctx *cx, const zdm_op *op, const zdm_name *ta
 bool pgsql_backup_needed(zdm_lower_ctx *cx, const zdm_op *op);
 pgsql_backup *pgsql_backup_new(zdm_lower_ctx *cx, const zdm_op *op, const zdm_backfill_spec *sp);
 /* One batch of the backfill loop that also records old and new values. */
-const char *pgsql_backup_batch_sql(zdm_lower_ctx *cx, const pgsql_backup *bk);
+const char *pgsql_backup_batch_sql(zdm_lower_ctx *cx, const pgsql_backup *bk,
+                                   const char *range);
 /* The backup table's create (expand) and drop (contract) steps, and the
  * fill step's restoring rollback. */
 void pgsql_backup_steps(zdm_lower_ctx *cx, const pgsql_backup *bk, zdm_step *fill);

@@ -155,6 +155,16 @@ static zdm_backfill_spec *spec_of(zdm_lower_ctx *cx, const zdm_op *op, uint64_t 
     sp->filter_sql = todo_sql(cx, op);
     sp->batch = batch;
     sp->pause_ms = 0;
+    /* The runtime's walk over rowid: keys travel as text, ?NNN parameters. */
+    const char *range = "(?1 IS NULL OR rowid > CAST(?1 AS INTEGER)) AND rowid <= CAST(?2 AS INTEGER)";
+    sp->max_sql = zdm_sqlf_str(cx->arena, SQ, "SELECT CAST(rowid AS TEXT) AS zdm_last FROM %I "
+                                              "ORDER BY rowid DESC LIMIT 1", op->table.name);
+    sp->next_sql = zdm_sqlf_str(cx->arena, SQ,
+                                "SELECT CAST(zdm_k AS TEXT) AS zdm_last FROM (SELECT rowid AS zdm_k FROM %I "
+                                "WHERE %s ORDER BY rowid LIMIT CAST(?3 AS INTEGER)) "
+                                "ORDER BY zdm_k DESC LIMIT 1", op->table.name, range);
+    sp->batch_sql = zdm_sqlf_str(cx->arena, SQ, "UPDATE %I SET %s WHERE %s AND %s", op->table.name,
+                                 sp->set_sql, range, sp->filter_sql);
     return sp;
 }
 

@@ -1,12 +1,14 @@
 /*
  * unit.c - unit tests of the runtime's parts that need no server: SHA-256
  * (FIPS 180-2 test vectors), the strict JSON reader, the psql statement
- * splitter and the plan.json reader (on the golden headline plan). Prints
+ * splitter, the plan.json reader (on the golden headline plan), and the
+ * native backfill's batch-size adaptation, backoff and progress text. Prints
  * "ok NAME" / "FAIL NAME" lines (docs/testing.md); exit 1 on any failure.
  * Run from the top of the tree: build/runtime-unit
  */
 #include "runtime/json.h"
 #include "runtime/planfile.h"
+#include "runtime/progress.h"
 #include "runtime/script.h"
 #include "runtime/sha256.h"
 
@@ -145,6 +147,70 @@ static void test_plan(zdm_arena *a)
     check(!rt_plan_read(a, "tests/runtime", &err) && strstr(err, "plan.json"), "plan-missing", err);
 }
 
+static void test_plan_backfill(zdm_arena *a)
+{
+    const char *err = NULL;
+    rt_plan *p = rt_plan_read(a, "tests/golden/headline/expected/postgres@15", &err);
+    const rt_backfill *bf = p ? p->steps[2].backfill : NULL;
+    check(bf && bf->batch == 5000 && strcmp(bf->table, "users") == 0 && !bf->schema &&
+              strstr(bf->batch_sql, "$2") && strstr(bf->next_sql, "$3") && p->lock_retries == 10 &&
+              p->steps[2].lock_timeout_ms > 0 && !p->steps[0].backfill,
+          "plan-backfill-walk", err);
+}
+
+static void test_adapt(void)
+{
+    /* within the target: kept; too fast: at most doubled; too slow: at most halved */
+    check(rt_bf_adapt(5000, 150, 100, 200, 5000) == 5000, "adapt-keeps", NULL);
+    check(rt_bf_adapt(5000, 10, 100, 200, 5000) == 10000, "adapt-doubles-at-most", NULL);
+    check(rt_bf_adapt(5000, 75, 100, 200, 5000) == 10000, "adapt-toward-middle", NULL);
+    check(rt_bf_adapt(5000, 300, 100, 200, 5000) == 2500, "adapt-shrinks", NULL);
+    check(rt_bf_adapt(5000, 225, 100, 200, 5000) == 3333, "adapt-shrinks-proportionally", NULL);
+    check(rt_bf_adapt(5000, 0, 100, 200, 5000) == 10000, "adapt-zero-time", NULL);
+    /* never above 10x nor below 1/10 of the plan's batch */
+    check(rt_bf_adapt(45000, 1, 100, 200, 5000) == 50000, "adapt-cap-10x", NULL);
+    check(rt_bf_adapt(600, 5000, 100, 200, 5000) == 500, "adapt-floor-tenth", NULL);
+    check(rt_bf_adapt(1, 5000, 100, 200, 5) == 1, "adapt-floor-one", NULL);
+    check(rt_bf_backoff_ms(1, 200, 5000, 1) == 200 && rt_bf_backoff_ms(3, 200, 5000, 0) == 400 &&
+              rt_bf_backoff_ms(10, 200, 5000, 1) == 5000,
+          "backoff-capped-jittered", NULL);
+}
+
+static void test_progress(void)
+{
+    char buf[256];
+    rt_fmt_duration(buf, sizeof buf, 12.4);
+    check(strcmp(buf, "12s") == 0, "duration-s", buf);
+    rt_fmt_duration(buf, sizeof buf, 185);
+    check(strcmp(buf, "3m05s") == 0, "duration-m", buf);
+    rt_fmt_duration(buf, sizeof buf, 3720);
+    check(strcmp(buf, "1h02m") == 0, "duration-h", buf);
+    rt_fmt_duration(buf, sizeof buf, -1);
+    check(strcmp(buf, "?") == 0, "duration-unknown", buf);
+    rt_progress p = {.label = "users", .done = 250000, .total = 1000000, .rate = 50000,
+                     .batch = 8000, .lag_s = 0.25};
+    rt_progress_bar(buf, sizeof buf, &p, 20);
+    check(strcmp(buf, "users [#####---------------]  25% 250000/~1000000 rows 50000 rows/s "
+                      "ETA 15s batch 8000 lag 0.2s") == 0, "progress-bar", buf);
+    rt_progress_line(buf, sizeof buf, &p);
+    check(strcmp(buf, "backfill users: 250000 of ~1000000 rows (25%, total estimated), "
+                      "50000 rows/s, ETA 15s, batch 8000, replica lag 0.2s") == 0,
+          "progress-line", buf);
+    p.total = -1;
+    p.lag_s = -1;
+    rt_progress_line(buf, sizeof buf, &p);
+    check(strcmp(buf, "backfill users: 250000 rows (total unknown), 50000 rows/s, ETA ?, "
+                      "batch 8000") == 0, "progress-line-no-total", buf);
+    p.total = 1000;
+    rt_progress_bar(buf, sizeof buf, &p, 10);
+    check(strstr(buf, "[#########-]  99%") && strstr(buf, "ETA soon"), "progress-past-estimate", buf);
+    p.finished = true;
+    rt_progress_bar(buf, sizeof buf, &p, 10);
+    check(strstr(buf, "[##########] 100%") && strstr(buf, "ETA 0s"), "progress-finished", buf);
+    rt_progress_bar(buf, 16, &p, 10);
+    check(strlen(buf) == 15, "progress-truncates", buf);
+}
+
 int main(void)
 {
     zdm_arena *a = zdm_arena_new();
@@ -152,6 +218,9 @@ int main(void)
     test_json(a);
     test_script(a);
     test_plan(a);
+    test_plan_backfill(a);
+    test_adapt();
+    test_progress();
     zdm_arena_free(a);
     return failures ? 1 : 0;
 }

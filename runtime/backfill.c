@@ -1,0 +1,347 @@
+/*
+ * backfill.c - `zdm run`'s native backfill runner: walks a BACKFILL step's
+ * key in batches with the dialect's own statements from plan.json
+ * (max_sql, next_sql, batch_sql; the script's DO loop stays for DBAs).
+ *
+ * Invariants:
+ * - The upper key `hi` is read once, at the walk's first start, and recorded
+ *   (zdm.backfills): rows written later are the sync trigger's (or, for an
+ *   existing column, the application's), so the walk ends under any insert
+ *   rate.
+ * - Each batch is one transaction: BEGIN; lock_timeout; batch_sql; the cursor
+ *   and counters; COMMIT. A kill at any moment leaves the cursor at the last
+ *   committed batch, so a rerun skips no row and writes none twice (and the
+ *   batch only touches rows still wrong anyway).
+ * - A batch that meets lock_not_available or a deadlock is rolled back and
+ *   retried with the plan's capped, jittered backoff; the walk stops with the
+ *   error when the retries run out.
+ * - During the walk the first SIGINT/SIGTERM waits for the statement in
+ *   progress (a batch: its COMMIT); the walk then stops (rt_interrupted); a
+ *   second signal cancels the statement at once.
+ */
+#include "progress.h"
+#include "rt_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROGRESS_LINE_EVERY_S 5.0  /* plain lines, when stdout is no terminal */
+#define PROGRESS_BAR_EVERY_S 0.2   /* the bar's redraw */
+#define THROTTLE_EVERY_S 1.0       /* how often lag and load are read */
+
+typedef struct walk {
+    rt_session *s;
+    const rt_step *st;
+    const rt_backfill *bf;
+    const char *hi, *cursor;     /* keys as text; cursor NULL: from the start */
+    uint64_t done, batches, size, smin, smax, done_here;
+    int64_t total;
+    double t0, last_shown, last_check, lag;
+    bool tty, shown_bar;
+} walk;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sleeps ms milliseconds in short slices; false when interrupted. */
+static bool nap(double ms)
+{
+    double end = now_s() + ms / 1000;
+    while (!rt_interrupted()) {
+        double left = end - now_s();
+        if (left <= 0)
+            return true;
+        usleep((useconds_t)((left > 0.05 ? 0.05 : left) * 1e6));
+    }
+    return false;
+}
+
+static const char *cell(const rt_rows *r, size_t col)
+{
+    return r->nrows > 0 && r->ncols > col ? RT_CELL(r, 0, col) : NULL;
+}
+
+static void stamp(char *buf, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void progress(walk *w, bool final)
+{
+    double t = now_s();
+    if (!final && t - w->last_shown < (w->tty ? PROGRESS_BAR_EVERY_S : PROGRESS_LINE_EVERY_S))
+        return;
+    w->last_shown = t;
+    rt_progress p = {
+        .label = w->bf->table, .done = w->done, .total = w->total, .batch = w->size,
+        .rate = t > w->t0 ? (double)w->done_here / (t - w->t0) : 0, .lag_s = w->lag,
+        .finished = final,
+    };
+    char buf[320];
+    if (w->tty) {
+        rt_progress_bar(buf, sizeof buf, &p, 24);
+        printf("\r\033[K%s%s", buf, final ? "\n" : "");
+        w->shown_bar = !final;
+    } else {
+        char ts[32];
+        rt_progress_line(buf, sizeof buf, &p);
+        stamp(ts, sizeof ts);
+        printf("%s zdm: %s\n", ts, buf);
+    }
+    fflush(stdout);
+}
+
+/* A message on its own line, even while the bar is drawn. */
+static void say(walk *w, const char *msg)
+{
+    if (w->shown_bar)
+        fputc('\n', stdout);
+    w->shown_bar = false;
+    char ts[32];
+    stamp(ts, sizeof ts);
+    printf("%s%szdm: %s\n", w->tty ? "" : ts, w->tty ? "" : " ", msg);
+    fflush(stdout);
+}
+
+static double query_num(walk *w, const char *sql, bool *ok)
+{
+    rt_rows r;
+    const char *err = NULL;
+    *ok = w->s->d->query(w->s->c, w->s->a, sql, 0, NULL, &r, &err);
+    const char *v = *ok ? cell(&r, 0) : NULL;
+    return v ? atof(v) : -1;
+}
+
+/* Why the walk must wait now, or NULL. Lag is read for the progress line
+ * too; a throttle query that fails (no permission) turns that throttle off
+ * with a warning. */
+static const char *over_limit(walk *w)
+{
+    rt_session *s = w->s;
+    bool ok;
+    double lag = query_num(w, s->d->replica_lag_sql, &ok);
+    w->lag = ok ? lag : -1;
+    if (!ok && s->o.max_lag_s >= 0) {
+        say(w, "warning: cannot read the replica lag; --max-replica-lag is off");
+        s->o.max_lag_s = -1;
+    }
+    if (s->o.max_lag_s >= 0 && w->lag > s->o.max_lag_s)
+        return zdm_sprintf(s->a, "replica lag %.1f s > --max-replica-lag %g s", w->lag,
+                           s->o.max_lag_s);
+    if (s->o.max_load < 0)
+        return NULL;
+    double load = query_num(w, s->d->load_sql, &ok);
+    if (!ok) {
+        say(w, "warning: cannot read the server's load; --max-load is off");
+        s->o.max_load = -1;
+        return NULL;
+    }
+    if (load > (double)s->o.max_load)
+        return zdm_sprintf(s->a, "load: %.0f active sessions > --max-load %ld", load,
+                           s->o.max_load);
+    return NULL;
+}
+
+/* Waits while a throttle is exceeded, saying why; false when interrupted. */
+static bool throttle(walk *w)
+{
+    if (now_s() - w->last_check < THROTTLE_EVERY_S)
+        return true;
+    w->last_check = now_s();
+    const char *why = over_limit(w);
+    if (!why)
+        return true;
+    double since = now_s(), said = since;
+    say(w, zdm_sprintf(w->s->a, "backfill %s paused: %s", w->bf->table, why));
+    while (why) {
+        if (!nap(THROTTLE_EVERY_S * 1000))
+            return false;
+        why = over_limit(w);
+        if (why && now_s() - said >= 10) {
+            said = now_s();
+            say(w, zdm_sprintf(w->s->a, "backfill %s still paused: %s", w->bf->table, why));
+        }
+    }
+    w->last_check = now_s();
+    say(w, zdm_sprintf(w->s->a, "backfill %s resumed after %.0f s", w->bf->table, now_s() - since));
+    return true;
+}
+
+/* One batch (cursor, to] in its own transaction with the cursor; *rows: the
+ * rows it updated. On failure it is rolled back and *err set. */
+static bool one_batch(walk *w, const char *to, uint64_t *rows, const char **err)
+{
+    rt_session *s = w->s;
+    const rt_driver *d = s->d;
+    const char *ms = zdm_sprintf(s->a, "%lld", (long long)w->st->lock_timeout_ms);
+    const char *bp[] = {w->cursor, to};
+    rt_rows r;
+    bool ok = d->query(s->c, s->a, d->state->tx_begin, 0, NULL, &r, err);
+    if (ok && w->st->lock_timeout_ms > 0)
+        ok = d->query(s->c, s->a, d->state->tx_lock_timeout, 1, &ms, &r, err);
+    if (ok && (ok = d->query(s->c, s->a, w->bf->batch_sql, 2, bp, &r, err)))
+        *rows = r.affected;
+    if (ok) {
+        const char *n = zdm_sprintf(s->a, "%llu", (unsigned long long)*rows);
+        const char *sz = zdm_sprintf(s->a, "%llu", (unsigned long long)w->size);
+        const char *up[] = {s->p->hash, w->st->id, to, n, sz};
+        ok = d->query(s->c, s->a, d->state->bf_batch, 5, up, &r, err);
+        if (ok && r.affected != 1) { /* no cursor to move: commit nothing */
+            *err = "the backfill's row in the state table (zdm.backfills) is gone; run `zdm run` "
+                   "again to start the walk afresh";
+            ok = false;
+        }
+    }
+    if (ok)
+        ok = d->query(s->c, s->a, d->state->tx_commit, 0, NULL, &r, err);
+    if (!ok) { /* a successful ROLLBACK leaves the driver's record of the error as it was */
+        const char *ignored = NULL;
+        d->query(s->c, s->a, d->state->tx_rollback, 0, NULL, &r, &ignored);
+    }
+    return ok;
+}
+
+/* The batch with its retries on lock timeouts and deadlocks. */
+static bool batch_retried(walk *w, const char *to, uint64_t *rows, const char **err)
+{
+    rt_session *s = w->s;
+    for (unsigned attempt = 1;; attempt++) {
+        if (one_batch(w, to, rows, err))
+            return true;
+        if (!s->d->transient(s->c) || attempt >= s->p->lock_retries || rt_interrupted())
+            return false;
+        double ms = rt_bf_backoff_ms(attempt, (double)s->p->retry_base_ms,
+                                     (double)s->p->retry_cap_ms, (double)rand() / RAND_MAX);
+        say(w, zdm_sprintf(s->a, "backfill %s: batch after key %s: lock not available or "
+                                 "deadlock, retry %u of %u in %.0f ms", w->bf->table,
+                           w->cursor ? w->cursor : "(start)", attempt, s->p->lock_retries - 1, ms));
+        if (!nap(ms))
+            return false;
+    }
+}
+
+/* The recorded walk (resumed) or a fresh one with hi read now. */
+static bool begin_walk(walk *w, bool resumed, const char **err)
+{
+    rt_session *s = w->s;
+    const char *key[] = {s->p->hash, w->st->id};
+    rt_rows r;
+    if (!s->d->query(s->c, s->a, s->d->state->bf_get, 2, key, &r, err))
+        return false;
+    if (resumed && r.nrows == 1) {
+        w->hi = RT_CELL(&r, 0, 0);
+        w->cursor = RT_CELL(&r, 0, 1);
+        w->done = strtoull(RT_CELL(&r, 0, 2), NULL, 10);
+        w->batches = strtoull(RT_CELL(&r, 0, 3), NULL, 10);
+        uint64_t sz = strtoull(RT_CELL(&r, 0, 4), NULL, 10);
+        w->size = sz < w->smin ? w->smin : sz > w->smax ? w->smax : sz;
+        printf("zdm: backfill %s: resuming after key %s (%llu rows done in %llu batches, up to "
+               "key %s recorded at the first start)\n", w->bf->table,
+               w->cursor ? w->cursor : "(none yet)", (unsigned long long)w->done,
+               (unsigned long long)w->batches, w->hi ? w->hi : "(empty table)");
+        return s->d->query(s->c, s->a, s->d->state->bf_resume, 2, key, &r, err);
+    }
+    if (!s->d->query(s->c, s->a, w->bf->max_sql, 0, NULL, &r, err))
+        return false;
+    w->hi = cell(&r, 0);
+    const char *sz = zdm_sprintf(s->a, "%llu", (unsigned long long)w->size);
+    const char *p[] = {s->p->hash, w->st->id, w->hi, sz};
+    printf("zdm: backfill %s: keys up to %s (the last key now; rows written later are the sync "
+           "trigger's or the application's), batches of %llu to start\n", w->bf->table,
+           w->hi ? w->hi : "(none: the table is empty)", (unsigned long long)w->size);
+    return s->d->query(s->c, s->a, s->d->state->bf_start, 4, p, &r, err);
+}
+
+static void estimate_total(walk *w)
+{
+    rt_rows r;
+    const char *err = NULL;
+    const char *p[] = {w->bf->schema, w->bf->table};
+    w->total = -1;
+    if (w->s->d->query(w->s->c, w->s->a, w->s->d->table_rows_sql, 2, p, &r, &err) && cell(&r, 0))
+        w->total = atoll(cell(&r, 0));
+}
+
+/* The walk's loop: next upper key, throttles, batch, adapt, progress, pause. */
+static bool walk_batches(walk *w, const char **err)
+{
+    rt_session *s = w->s;
+    int64_t pause = s->o.pause_ms >= 0 ? s->o.pause_ms : w->bf->pause_ms;
+    uint64_t lo_size = w->size, hi_size = w->size;
+    while (w->hi) {
+        if (rt_interrupted() || !throttle(w))
+            break;
+        const char *n = zdm_sprintf(s->a, "%llu", (unsigned long long)w->size);
+        const char *np[] = {w->cursor, w->hi, n};
+        rt_rows r;
+        if (!s->d->query(s->c, s->a, w->bf->next_sql, 3, np, &r, err))
+            return false;
+        const char *to = cell(&r, 0);
+        if (!to)
+            break;
+        double t = now_s();
+        uint64_t rows = 0;
+        if (!batch_retried(w, to, &rows, err))
+            return false;
+        w->cursor = to;
+        w->done += rows;
+        w->done_here += rows;
+        w->batches++;
+        w->size = rt_bf_adapt(w->size, (now_s() - t) * 1000, s->o.batch_lo_ms, s->o.batch_hi_ms,
+                              w->bf->batch);
+        lo_size = w->size < lo_size ? w->size : lo_size;
+        hi_size = w->size > hi_size ? w->size : hi_size;
+        progress(w, false);
+        if (pause > 0 && !nap((double)pause))
+            break;
+    }
+    if (rt_interrupted()) {
+        say(w, zdm_sprintf(s->a, "backfill %s interrupted: the batches up to key %s are "
+                                 "committed with the cursor; `zdm run` continues after it",
+                           w->bf->table, w->cursor ? w->cursor : "(none)"));
+        *err = "interrupted";
+        return false;
+    }
+    progress(w, true);
+    printf("zdm: backfill %s: done, %llu rows updated in %llu batches; batch size %llu..%llu "
+           "(adapted toward %g-%g ms per batch)\n", w->bf->table, (unsigned long long)w->done,
+           (unsigned long long)w->batches, (unsigned long long)lo_size,
+           (unsigned long long)hi_size, s->o.batch_lo_ms, s->o.batch_hi_ms);
+    return true;
+}
+
+bool rt_backfill_run(rt_session *s, size_t i, bool resumed, const char **err)
+{
+    walk w;
+    memset(&w, 0, sizeof w);
+    w.s = s;
+    w.st = &s->p->steps[i];
+    w.bf = w.st->backfill;
+    w.smin = rt_bf_min_batch(w.bf->batch);
+    w.smax = rt_bf_max_batch(w.bf->batch);
+    w.size = w.bf->batch;
+    w.lag = -1;
+    w.tty = isatty(STDOUT_FILENO);
+    w.t0 = now_s();
+    w.last_check = -1e9;
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    /* Every statement of the walk is short (a batch is bounded by its lock
+     * timeout and its target duration): a first signal waits for it. */
+    rt_signals_soft(true);
+    bool ok = begin_walk(&w, resumed, err);
+    if (ok) {
+        estimate_total(&w);
+        ok = walk_batches(&w, err);
+    }
+    rt_signals_soft(false);
+    return ok;
+}
