@@ -39,6 +39,27 @@ static const rt_json *arr(reader *r, const rt_json *o, const char *key, const ch
     return NULL;
 }
 
+/* A whole number in [0, max]. */
+static int64_t num(reader *r, const rt_json *o, const char *key, double max, const char *where)
+{
+    const rt_json *v = rt_json_get(o, key);
+    if (v && v->type == RT_JNUM && v->num >= 0 && v->num <= max && v->num == (double)(int64_t)v->num)
+        return (int64_t)v->num;
+    if (!r->err)
+        r->err = zdm_sprintf(r->a, "plan.json: %s: no whole number \"%s\" (0 to %.0f)", where, key, max);
+    return 0;
+}
+
+static bool boolean(reader *r, const rt_json *o, const char *key, const char *where)
+{
+    const rt_json *v = rt_json_get(o, key);
+    if (v && v->type == RT_JBOOL)
+        return v->b;
+    if (!r->err)
+        r->err = zdm_sprintf(r->a, "plan.json: %s: no boolean \"%s\"", where, key);
+    return false;
+}
+
 static rt_check *checks(reader *r, const rt_json *o, const char *key, size_t *n, const char *where)
 {
     const rt_json *v = arr(r, o, key, where);
@@ -79,6 +100,10 @@ static void step(reader *r, rt_plan *p, const rt_json *s, rt_step *out, size_t i
     out->pre = checks(r, s, "pre_checks", &out->npre, where);
     out->post = checks(r, s, "post_checks", &out->npost, where);
     out->destructive = has_risk(s, "data_loss");
+    out->retried = boolean(r, s, "retried", where);
+    out->lock_level = str(r, s, "lock_level", false, where);
+    out->lock_timeout_ms = num(r, s, "lock_timeout_ms", 1e9, where);
+    out->statement_timeout_ms = num(r, s, "statement_timeout_ms", 1e12, where);
     if (r->err)
         return;
     int ph = rt_plan_phase(p, out->phase);
@@ -134,6 +159,15 @@ static void header(reader *r, rt_plan *p, const rt_json *root)
         r->err = "plan.json: top level: no numeric \"version\"";
     else
         p->version = (unsigned)ver->num;
+    const rt_json *d = rt_json_get(root, "defaults");
+    if (!d || d->type != RT_JOBJ) {
+        if (!r->err)
+            r->err = "plan.json: top level: no object \"defaults\"";
+        return;
+    }
+    p->lock_retries = (unsigned)num(r, d, "lock_retries", 1000, "defaults");
+    p->retry_base_ms = num(r, d, "retry_base_ms", 3.6e6, "defaults");
+    p->retry_cap_ms = num(r, d, "retry_cap_ms", 3.6e6, "defaults");
 }
 
 static char *slurp(zdm_arena *a, const char *path, size_t *len, const char **err)
