@@ -5,7 +5,7 @@
  *   zdm compile FILE.zdm --target TARGET [--out DIR] [--lock-timeout DUR] [--dump-ir]
  *   zdm check FILE.zdm...
  *   zdm fmt FILE.zdm
- *   zdm run DIR [--db URL] [--phase NAME] [--until NAME] [--yes]
+ *   zdm run DIR [--db URL] [--phase NAME] [--until NAME] [--yes] [--reconnect-timeout S]
  *           [--batch-ms LO-HI] [--pause MS] [--max-replica-lag S] [--max-load N]
  *   zdm run FILE.zdm [--db URL] ...   (compiled for the server's version, then run)
  *   zdm status DIR [--db URL]
@@ -37,6 +37,7 @@ static const char usage_text[] =
     "       zdm check FILE.zdm...\n"
     "       zdm fmt FILE.zdm\n"
     "       zdm run DIR|FILE.zdm [--db URL] [--phase NAME] [--until NAME] [--yes]\n"
+    "               [--reconnect-timeout SECONDS]\n"
     "               [--batch-ms LO-HI] [--pause MS] [--max-replica-lag SECONDS] [--max-load N]\n"
     "       zdm status DIR [--db URL]\n"
     "       zdm rollback DIR [--db URL] [--yes]\n"

@@ -217,10 +217,11 @@ static bool batch_retried(walk *w, const char *to, uint64_t *rows, const char **
     for (unsigned attempt = 1;; attempt++) {
         if (one_batch(w, to, rows, err))
             return true;
-        if (!s->d->transient(s->c) || attempt >= s->p->lock_retries || rt_interrupted())
+        rt_err_kind k = s->d->last_error(s->c);
+        if ((k != RT_ERR_LOCK && k != RT_ERR_DEADLOCK) || attempt >= s->p->lock_retries ||
+            rt_interrupted())
             return false;
-        double ms = rt_bf_backoff_ms(attempt, (double)s->p->retry_base_ms,
-                                     (double)s->p->retry_cap_ms, (double)rand() / RAND_MAX);
+        double ms = rt_backoff_ms(s->p, (int)attempt, (double)rand() / RAND_MAX);
         say(w, zdm_sprintf(s->a, "backfill %s: batch after key %s: lock not available or "
                                  "deadlock, retry %u of %u in %.0f ms", w->bf->table,
                            w->cursor ? w->cursor : "(start)", attempt, s->p->lock_retries - 1, ms));

@@ -27,6 +27,21 @@ typedef struct rt_rows {
 
 #define RT_CELL(r, row, col) ((r)->cells[(row) * (r)->ncols + (col)])
 
+/* What the last error on a connection was, as far as running a step again
+ * is concerned (run.c decides from it; attempt.c). */
+typedef enum {
+    RT_ERR_OTHER,      /* anything else: not retried */
+    RT_ERR_LOCK,       /* a lock not obtained in time (after the plan's own retries, if any) */
+    RT_ERR_DEADLOCK,   /* chosen as the deadlock victim */
+    RT_ERR_CANCELED,   /* the statement was cancelled (by us, a statement timeout or
+                        * another session) */
+    RT_ERR_CONNECTION, /* the connection is gone (server restart, network, terminated) */
+} rt_err_kind;
+
+/* Called by the driver about every 100 ms while a statement runs, with the
+ * seconds since it was sent. */
+typedef void (*rt_tick_fn)(void *arg, double elapsed_s);
+
 /* The state table's statements, in the driver's SQL and parameter syntax.
  * Parameters are in the order given in each comment. */
 typedef struct rt_state_sql {
@@ -42,6 +57,7 @@ typedef struct rt_state_sql {
     const char *step_start;    /* (plan, step, phase, title, run_id) */
     const char *step_finish;   /* (plan, step) */
     const char *step_fail;     /* (plan, step, error) */
+    const char *step_retry;    /* (plan, step, error of the attempt that failed): one more attempt */
     const char *step_rolled_back; /* (plan, step) */
     const char *checkpoints;   /* (plan) -> before_phase */
     const char *checkpoint_pass;  /* (plan, before_phase) */
@@ -78,19 +94,27 @@ typedef struct rt_driver {
                   const char *const *params, rt_rows *out, const char **err);
     /* Back to the session's defaults after a step changed settings. */
     bool (*reset)(rt_conn *c, zdm_arena *a, const char **err);
-    /* Whether the last error was a lock not obtained (after the plan's retries). */
-    bool (*lock_failure)(rt_conn *c);
+    /* What the last error was. */
+    rt_err_kind (*last_error)(rt_conn *c);
     /* Sessions holding table locks now -> pid, locks, transaction age, state,
      * user, application, query. */
     const char *lock_holders_sql;
-    /* Whether the last error is worth retrying a backfill batch for: a lock
-     * not obtained in time, or a deadlock. */
-    bool (*transient)(rt_conn *c);
     /* The native backfill's throttles: one row, one number each.
      * replica_lag_sql -> the largest replay lag in seconds (NULL: no replica);
      * load_sql -> the sessions running a statement now, other than ours;
      * table_rows_sql (schema or NULL, table) -> the planner's row estimate. */
     const char *replica_lag_sql, *load_sql, *table_rows_sql;
+    /* (pid) The sessions that block that session's lock request now, with the
+     * same columns as lock_holders_sql; no row when it waits for nothing. */
+    const char *blockers_sql;
+    /* The server's id of the connection's session (the pid for PostgreSQL). */
+    long (*session_id)(rt_conn *c);
+    /* tick (NULL: none) is called while a statement of exec_script or
+     * exec_one runs on c. */
+    void (*set_tick)(rt_conn *c, rt_tick_fn tick, void *arg);
+    /* A second connection that only looks (the lock watcher): short timeouts,
+     * its own application name, never cancelled by interrupt(). */
+    rt_conn *(*connect_aux)(zdm_arena *a, const char *url, const char **err);
     /* Called from a signal handler (async-signal-safe): cancel the statement
      * running on the open connection and refuse to start another. */
     void (*interrupt)(void);

@@ -10,6 +10,13 @@
  * \gexec runs the query, then each value it returns, as psql does
  * (https://www.postgresql.org/docs/current/app-psql.html).
  * NOTICEs (the retry and backfill progress lines) go to stderr.
+ * Statements are sent with PQsendQuery and waited for with poll(), so that
+ * the runtime's tick (the lock watcher, watch.c) runs while one waits
+ * (https://www.postgresql.org/docs/current/libpq-async.html).
+ * Connections carry connect_timeout and TCP keepalives unless the URL sets
+ * its own, so a server that went away is noticed within about half a minute
+ * even in the middle of a long statement
+ * (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS).
  * Sessions set client_connection_check_interval (PostgreSQL 14+) so that a
  * killed `zdm run` stops its server-side statement within a second instead of
  * at the end of a long backfill
@@ -18,16 +25,21 @@
 #include "driver.h"
 #include "script.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct rt_conn {
     PGconn *pg;
-    bool lock_failure; /* the last error: a lock not obtained in time */
-    bool transient;    /* the last error: lock_not_available or deadlock_detected */
+    rt_err_kind err;   /* what the last error was */
+    bool aux;          /* the watcher's: not the one interrupt() cancels */
+    rt_tick_fn tick;
+    void *tick_arg;
 };
 
 /* The cancel handle of the open connection, for pg_interrupt from a signal
@@ -45,14 +57,37 @@ static void pg_interrupt(void)
         PQcancel(cancel_handle, buf, sizeof buf);
 }
 
-/* lock_not_available (55P03), or the plan's retry block giving up (it raises
- * 'zdm: lock not available after N attempts'). */
-static bool is_lock_failure(PGresult *r)
+/* The error's kind by its SQLSTATE
+ * (https://www.postgresql.org/docs/current/errcodes-appendix.html): class 08
+ * and admin/crash shutdown or a server still starting: the connection;
+ * lock_not_available (55P03), or the plan's retry block giving up (it raises
+ * 'zdm: lock not available after N attempts'): a lock; deadlock_detected
+ * (40P01); query_canceled (57014). */
+static rt_err_kind classify(rt_conn *c, PGresult *r)
 {
-    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-    return (state && strcmp(state, "55P03") == 0) ||
-           (msg && strstr(msg, "zdm: lock not available") != NULL);
+    if (PQstatus(c->pg) != CONNECTION_OK)
+        return RT_ERR_CONNECTION;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (!state)
+        return RT_ERR_OTHER;
+    if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+        strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0)
+        return RT_ERR_CONNECTION;
+    if (strcmp(state, "55P03") == 0 || (msg && strstr(msg, "zdm: lock not available")))
+        return RT_ERR_LOCK;
+    if (strcmp(state, "40P01") == 0)
+        return RT_ERR_DEADLOCK;
+    if (strcmp(state, "57014") == 0)
+        return RT_ERR_CANCELED;
+    return RT_ERR_OTHER;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void notice(void *arg, const char *msg)
@@ -69,11 +104,15 @@ static const char *trimmed(zdm_arena *a, const char *msg)
     return zdm_strndup(a, msg, n);
 }
 
-/* Session settings every statement of the runtime runs under. */
+/* Session settings every statement of the runtime runs under. The watcher
+ * has its own name and short timeouts: it must never wait itself. */
 static bool session(rt_conn *c)
 {
-    PGresult *r = PQexec(c->pg, "SET application_name = 'zdm'");
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PGresult *r = PQexec(c->pg, c->aux ? "SELECT set_config('application_name', 'zdm watcher', false),"
+                                         " set_config('lock_timeout', '1s', false),"
+                                         " set_config('statement_timeout', '5s', false)"
+                                       : "SET application_name = 'zdm'");
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     PQclear(r);
     if (ok && PQserverVersion(c->pg) >= 140000) {
         r = PQexec(c->pg, "SET client_connection_check_interval = '1s'");
@@ -91,35 +130,73 @@ static bool pg_accepts_url(const char *url)
            strstr(url, "://") == NULL;
 }
 
-static rt_conn *pg_connect(zdm_arena *a, const char *url, const char **err)
+/* The URL comes last, so whatever it sets overrides these defaults: a 10 s
+ * connect timeout (unless PGCONNECT_TIMEOUT says otherwise) and keepalives
+ * probing after 10 s idle, every 5 s, 3 times. */
+static PGconn *open_pg(const char *url)
 {
-    PGconn *pg = PQconnectdb(url);
+    const char *keys[6], *vals[6];
+    int n = 0;
+    if (!getenv("PGCONNECT_TIMEOUT"))
+        keys[n] = "connect_timeout", vals[n++] = "10";
+    keys[n] = "keepalives_idle", vals[n++] = "10";
+    keys[n] = "keepalives_interval", vals[n++] = "5";
+    keys[n] = "keepalives_count", vals[n++] = "3";
+    keys[n] = "dbname", vals[n++] = url;
+    keys[n] = NULL, vals[n] = NULL;
+    return PQconnectdbParams(keys, vals, 1);
+}
+
+static rt_conn *connect_as(zdm_arena *a, const char *url, bool aux, const char **err)
+{
+    PGconn *pg = open_pg(url);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         *err = pg ? trimmed(a, PQerrorMessage(pg)) : "out of memory";
         PQfinish(pg);
         return NULL;
     }
     rt_conn *c = ZDM_NEW(a, rt_conn);
+    memset(c, 0, sizeof *c);
     c->pg = pg;
-    c->lock_failure = false;
-    PQfreeCancel(cancel_handle);
-    cancel_handle = PQgetCancel(pg);
+    c->aux = aux;
+    if (!aux) {
+        PGcancel *old = cancel_handle;
+        cancel_handle = PQgetCancel(pg);
+        PQfreeCancel(old);
+    }
     PQsetNoticeProcessor(pg, notice, NULL);
     if (!session(c)) {
         *err = trimmed(a, PQerrorMessage(pg));
+        if (!aux) {
+            PGcancel *h = cancel_handle;
+            cancel_handle = NULL;
+            PQfreeCancel(h);
+        }
         PQfinish(pg);
         return NULL;
     }
     return c;
 }
 
+static rt_conn *pg_connect(zdm_arena *a, const char *url, const char **err)
+{
+    return connect_as(a, url, false, err);
+}
+
+static rt_conn *pg_connect_aux(zdm_arena *a, const char *url, const char **err)
+{
+    return connect_as(a, url, true, err);
+}
+
 static void pg_close(rt_conn *c)
 {
     if (!c)
         return;
-    PGcancel *h = cancel_handle;
-    cancel_handle = NULL; /* before it is freed: a signal may come at any time */
-    PQfreeCancel(h);
+    if (!c->aux) {
+        PGcancel *h = cancel_handle;
+        cancel_handle = NULL; /* before it is freed: a signal may come at any time */
+        PQfreeCancel(h);
+    }
     PQfinish(c->pg);
 }
 
@@ -136,38 +213,77 @@ static unsigned pg_version(rt_conn *c)
     return v >= 100000 ? (unsigned)(v / 10000) : (unsigned)(v / 100); /* 9.6 -> 96 */
 }
 
-/* The result's error, with the statement's first line for context. */
+/* The result's error (r NULL: the connection's), with the statement's first
+ * line for context. */
 static bool result_ok(rt_conn *c, zdm_arena *a, PGresult *r, const char *sql, const char **err)
 {
-    ExecStatusType st = PQresultStatus(r);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)
         return true;
-    c->lock_failure = is_lock_failure(r);
-    const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    c->transient = code && (strcmp(code, "55P03") == 0 || strcmp(code, "40P01") == 0);
+    c->err = classify(c, r);
+    const char *msg = r ? PQresultErrorMessage(r) : "";
+    if (!*msg)
+        msg = PQerrorMessage(c->pg);
     const char *nl = strchr(sql, '\n');
     size_t n = nl ? (size_t)(nl - sql) : strlen(sql);
-    *err = zdm_sprintf(a, "%s\n  in: %.*s%s", trimmed(a, PQresultErrorMessage(r)),
+    *err = zdm_sprintf(a, "%s\n  in: %.*s%s", trimmed(a, *msg ? msg : "the connection failed"),
                        (int)(n > 100 ? 100 : n), sql, n > 100 || nl ? " ..." : "");
     return false;
 }
 
+/* Sends one statement and waits for it, calling the tick every 100 ms.
+ * Returns the error result if there was one, else the last result; NULL
+ * when the connection failed (PQerrorMessage says why). */
+static PGresult *send_wait(rt_conn *c, const char *sql)
+{
+    if (!PQsendQuery(c->pg, sql))
+        return NULL;
+    double t0 = mono_s();
+    PGresult *keep = NULL;
+    for (;;) {
+        while (!PQisBusy(c->pg)) {
+            PGresult *r = PQgetResult(c->pg);
+            if (!r)
+                return keep;
+            if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+                PQclear(r);
+            } else {
+                PQclear(keep);
+                keep = r;
+            }
+        }
+        struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
+        int n = p.fd < 0 ? -1 : poll(&p, 1, 100);
+        if ((n < 0 && (p.fd < 0 || errno != EINTR)) || (n > 0 && !PQconsumeInput(c->pg))) {
+            PQclear(keep);
+            return NULL;
+        }
+        if (c->tick)
+            c->tick(c->tick_arg, mono_s() - t0);
+    }
+}
+
 static bool exec1(rt_conn *c, zdm_arena *a, const char *sql, const char **err)
 {
-    PGresult *r = PQexec(c->pg, sql);
+    PGresult *r = send_wait(c, sql);
     bool ok = result_ok(c, a, r, sql, err);
     PQclear(r);
     return ok;
 }
 
+/* Each value the query returns is run as a statement, and shown: it is what
+ * the script decided to do (e.g. drop the INVALID index of a failed build). */
 static bool gexec(rt_conn *c, zdm_arena *a, const char *sql, const char **err)
 {
-    PGresult *r = PQexec(c->pg, sql);
+    PGresult *r = send_wait(c, sql);
     bool ok = result_ok(c, a, r, sql, err);
     for (int i = 0; ok && i < PQntuples(r); i++)
         for (int k = 0; ok && k < PQnfields(r); k++)
-            if (!PQgetisnull(r, i, k))
-                ok = exec1(c, a, zdm_strdup(a, PQgetvalue(r, i, k)), err);
+            if (!PQgetisnull(r, i, k)) {
+                const char *stmt = zdm_strdup(a, PQgetvalue(r, i, k));
+                fprintf(stderr, "  \\gexec: %s\n", stmt);
+                ok = exec1(c, a, stmt, err);
+            }
     PQclear(r);
     return ok;
 }
@@ -220,14 +336,20 @@ static bool pg_query(rt_conn *c, zdm_arena *a, const char *sql, int nparams,
     return ok;
 }
 
-static bool pg_lock_failure(rt_conn *c)
+static rt_err_kind pg_last_error(rt_conn *c)
 {
-    return c->lock_failure;
+    return c->err;
 }
 
-static bool pg_transient(rt_conn *c)
+static long pg_session_id(rt_conn *c)
 {
-    return c->transient;
+    return (long)PQbackendPID(c->pg);
+}
+
+static void pg_set_tick(rt_conn *c, rt_tick_fn tick, void *arg)
+{
+    c->tick = tick;
+    c->tick_arg = arg;
 }
 
 static bool pg_reset(rt_conn *c, zdm_arena *a, const char **err)
@@ -276,6 +398,25 @@ static const char pg_table_rows[] =
     "SELECT c.reltuples::bigint FROM pg_catalog.pg_class c"
     " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
     " WHERE c.relname = $2 AND n.nspname = coalesce($1, current_schema())";
+/* The sessions blocking the given session's lock request, from
+ * pg_blocking_pids (hard blocks: they hold a conflicting lock; soft: they
+ * wait ahead of it in the queue;
+ * https://www.postgresql.org/docs/current/functions-info.html), with the
+ * table locks each holds. The waiter may also wait for a transaction rather
+ * than a table (a concurrent index build waits for every older one). */
+static const char pg_blockers[] =
+    "SELECT a.pid::text,"
+    " coalesce((SELECT string_agg(DISTINCT l.relation::regclass::text || ' ' || l.mode, ', ')"
+    "   FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_class c ON c.oid = l.relation"
+    "  WHERE l.pid = a.pid AND l.granted AND l.locktype = 'relation'"
+    "    AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())"
+    "    AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)),"
+    "  'no table lock'),"
+    " coalesce(to_char(clock_timestamp() - a.xact_start, 'HH24:MI:SS'), '-'),"
+    " coalesce(a.state, '-'), coalesce(a.usename::text, '-'), coalesce(a.application_name, '-'),"
+    " left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 100)"
+    " FROM pg_catalog.pg_stat_activity a WHERE a.pid = ANY (pg_catalog.pg_blocking_pids($1::int))"
+    " ORDER BY a.xact_start NULLS LAST, a.pid LIMIT 10";
 
 /* The state tables (docs/runtime.md), one statement each. */
 static const char *const pg_state_ddl[] = {
@@ -327,8 +468,9 @@ static const rt_state_sql pg_state = {
         " ON CONFLICT (plan, step) DO UPDATE SET started_at = clock_timestamp(),"
         " finished_at = NULL, rolled_back_at = NULL, error = NULL, run_id = EXCLUDED.run_id,"
         " attempts = zdm.steps.attempts + 1",
-    .step_finish = "UPDATE zdm.steps SET finished_at = clock_timestamp() WHERE plan = $1 AND step = $2",
+    .step_finish = "UPDATE zdm.steps SET finished_at = clock_timestamp(), error = NULL WHERE plan = $1 AND step = $2",
     .step_fail = "UPDATE zdm.steps SET error = $3 WHERE plan = $1 AND step = $2",
+    .step_retry = "UPDATE zdm.steps SET attempts = attempts + 1, error = $3 WHERE plan = $1 AND step = $2",
     .step_rolled_back = "UPDATE zdm.steps SET rolled_back_at = clock_timestamp(), error = NULL"
                         " WHERE plan = $1 AND step = $2",
     .checkpoints = "SELECT before_phase FROM zdm.checkpoints WHERE plan = $1",
@@ -371,13 +513,16 @@ const rt_driver rt_driver_pg = {
     .exec_one = pg_exec_one,
     .query = pg_query,
     .reset = pg_reset,
-    .lock_failure = pg_lock_failure,
+    .last_error = pg_last_error,
     .interrupt = pg_interrupt,
     .lock_holders_sql = pg_lock_holders,
-    .transient = pg_transient,
     .replica_lag_sql = pg_replica_lag,
     .load_sql = pg_load,
     .table_rows_sql = pg_table_rows,
+    .blockers_sql = pg_blockers,
+    .session_id = pg_session_id,
+    .set_tick = pg_set_tick,
+    .connect_aux = pg_connect_aux,
     .state = &pg_state,
     .target_name = "postgres",
 };

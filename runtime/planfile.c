@@ -39,17 +39,25 @@ static const rt_json *arr(reader *r, const rt_json *o, const char *key, const ch
     return NULL;
 }
 
-/* A number >= 0; `dflt` when absent (older plans). */
-static double num(reader *r, const rt_json *o, const char *key, double dflt, const char *where)
+/* A whole number in [0, max]. */
+static int64_t num(reader *r, const rt_json *o, const char *key, double max, const char *where)
 {
     const rt_json *v = rt_json_get(o, key);
-    if (!v)
-        return dflt;
-    if (v->type == RT_JNUM && v->num >= 0)
-        return v->num;
+    if (v && v->type == RT_JNUM && v->num >= 0 && v->num <= max && v->num == (double)(int64_t)v->num)
+        return (int64_t)v->num;
     if (!r->err)
-        r->err = zdm_sprintf(r->a, "plan.json: %s: \"%s\" is not a number >= 0", where, key);
-    return dflt;
+        r->err = zdm_sprintf(r->a, "plan.json: %s: no whole number \"%s\" (0 to %.0f)", where, key, max);
+    return 0;
+}
+
+static bool boolean(reader *r, const rt_json *o, const char *key, const char *where)
+{
+    const rt_json *v = rt_json_get(o, key);
+    if (v && v->type == RT_JBOOL)
+        return v->b;
+    if (!r->err)
+        r->err = zdm_sprintf(r->a, "plan.json: %s: no boolean \"%s\"", where, key);
+    return false;
 }
 
 /* The native walk, when the plan carries one (a plan compiled before it
@@ -74,8 +82,8 @@ static const rt_backfill *backfill(reader *r, const rt_json *s, const char *wher
     bf->max_sql = str(r, b, "max_sql", false, where);
     bf->next_sql = str(r, b, "next_sql", false, where);
     bf->batch_sql = str(r, b, "batch_sql", false, where);
-    bf->batch = (uint64_t)num(r, b, "batch", 1000, where);
-    bf->pause_ms = (int64_t)num(r, b, "pause_ms", 0, where);
+    bf->batch = (uint64_t)num(r, b, "batch", 1e12, where);
+    bf->pause_ms = num(r, b, "pause_ms", 3.6e6, where);
     if (bf->batch < 1 && !r->err)
         r->err = zdm_sprintf(r->a, "plan.json: %s: \"batch\" must be at least 1", where);
     return bf;
@@ -121,7 +129,10 @@ static void step(reader *r, rt_plan *p, const rt_json *s, rt_step *out, size_t i
     out->pre = checks(r, s, "pre_checks", &out->npre, where);
     out->post = checks(r, s, "post_checks", &out->npost, where);
     out->destructive = has_risk(s, "data_loss");
-    out->lock_timeout_ms = (int64_t)num(r, s, "lock_timeout_ms", 0, where);
+    out->retried = boolean(r, s, "retried", where);
+    out->lock_level = str(r, s, "lock_level", false, where);
+    out->lock_timeout_ms = num(r, s, "lock_timeout_ms", 1e9, where);
+    out->statement_timeout_ms = num(r, s, "statement_timeout_ms", 1e12, where);
     out->backfill = backfill(r, s, where);
     if (r->err)
         return;
@@ -179,9 +190,14 @@ static void header(reader *r, rt_plan *p, const rt_json *root)
     else
         p->version = (unsigned)ver->num;
     const rt_json *d = rt_json_get(root, "defaults");
-    p->lock_retries = (unsigned)num(r, d, "lock_retries", 5, "defaults");
-    p->retry_base_ms = (int64_t)num(r, d, "retry_base_ms", 200, "defaults");
-    p->retry_cap_ms = (int64_t)num(r, d, "retry_cap_ms", 5000, "defaults");
+    if (!d || d->type != RT_JOBJ) {
+        if (!r->err)
+            r->err = "plan.json: top level: no object \"defaults\"";
+        return;
+    }
+    p->lock_retries = (unsigned)num(r, d, "lock_retries", 1000, "defaults");
+    p->retry_base_ms = num(r, d, "retry_base_ms", 3.6e6, "defaults");
+    p->retry_cap_ms = num(r, d, "retry_cap_ms", 3.6e6, "defaults");
 }
 
 static char *slurp(zdm_arena *a, const char *path, size_t *len, const char **err)

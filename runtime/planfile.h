@@ -11,6 +11,8 @@
 
 #include "../core/core.h"
 
+#include <stdint.h>
+
 typedef struct rt_check {
     const char *name, *sql;
 } rt_check;
@@ -29,7 +31,9 @@ typedef struct rt_step {
     const char *forward, *rollback, *rollback_note;
     size_t phase_index;      /* into rt_plan.phases */
     bool destructive;        /* carries a data_loss risk: asks before running */
-    int64_t lock_timeout_ms; /* the step's lock_timeout */
+    bool retried;            /* its script retries its own lock waits (the plan's retry block) */
+    const char *lock_level;  /* "none", "rows", "concurrent", "blocks_writes", "blocks_all" */
+    int64_t lock_timeout_ms, statement_timeout_ms; /* what its script sets (0: none) */
     const rt_backfill *backfill; /* NULL: no native walk, the script runs */
     rt_check *pre, *post;
     size_t npre, npost;
@@ -46,8 +50,8 @@ typedef struct rt_plan {
     char hash[65];           /* sha256 of plan.json */
     const char *title, *source, *target, *dialect;
     unsigned version;
-    unsigned lock_retries;   /* defaults: attempts on a lock timeout, and the backoff */
-    int64_t retry_base_ms, retry_cap_ms;
+    unsigned lock_retries;   /* attempts per lock wait (plan defaults) */
+    int64_t retry_base_ms, retry_cap_ms; /* the backoff between them */
     const char **phases;
     size_t nphases;
     rt_step *steps;

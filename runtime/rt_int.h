@@ -12,6 +12,9 @@
 
 #include <stdio.h>
 
+/* --reconnect-timeout's default, in seconds (docs/runtime.md). */
+#define RT_RECONNECT_DEFAULT_S 60
+
 typedef struct rt_opts {
     const char *dir, *db, *phase, *until;
     bool yes;
@@ -21,6 +24,7 @@ typedef struct rt_opts {
     int64_t pause_ms;
     double max_lag_s;
     long max_load;
+    double reconnect_s;     /* run: how long to try reconnecting; 0: never */
 } rt_opts;
 
 typedef enum { RT_PENDING, RT_STARTED, RT_FINISHED, RT_ROLLED_BACK } rt_state;
@@ -42,12 +46,16 @@ typedef struct rt_session {
     const char *run_id;     /* this invocation's row in the runs table */
     bool locked;
     bool has_state;         /* the state tables exist */
+    bool reconnecting;      /* inside rt_reconnect: a failure there does not recurse */
+    bool gone;              /* the server did not come back: no more reconnecting */
+    rt_conn *wc;            /* the lock watcher's connection (watch.c), opened when needed */
+    double wc_failed_at;    /* when opening it last failed (not retried for a while) */
 } rt_session;
 
-/* Parses the options allowed by `allowed` ("puyb" letters: p --phase,
+/* Parses the options allowed by `allowed` ("puybr" letters: p --phase,
  * u --until, y --yes, b the backfill's --batch-ms, --pause,
- * --max-replica-lag, --max-load); prints usage errors. Returns false on bad
- * usage. */
+ * --max-replica-lag, --max-load, r --reconnect-timeout); prints usage
+ * errors. Returns false on bad usage. */
 bool rt_parse_opts(const char *cmd, int argc, char **argv, const char *allowed, rt_opts *o);
 
 /* Reads the plan, connects, checks the server version, and (create_state)
@@ -58,8 +66,18 @@ void rt_close(rt_session *s);
 /* Reads the recorded state of every step and checkpoint. */
 bool rt_load_state(rt_session *s);
 
-/* Runs a state statement with parameters; prints the error. */
+/* Runs a state statement with parameters; prints the error. A lost
+ * connection is reconnected (rt_reconnect) and the statement run again. */
 bool rt_q(rt_session *s, const char *sql, int n, const char *const *params, rt_rows *out);
+/* A query that reconnects the same way; *err on failure, nothing printed. */
+bool rt_query(rt_session *s, const char *sql, int n, const char *const *params, rt_rows *out,
+              const char **err);
+/* After the connection was lost: connects again with backoff for up to
+ * --reconnect-timeout and takes the plan's lock again. False (and s->gone)
+ * when the server did not come back in time, or reconnecting is off. */
+bool rt_reconnect(rt_session *s);
+/* Whether the last error on the session's connection was a lost connection. */
+bool rt_conn_lost(const rt_session *s);
 bool rt_begin_run(rt_session *s, const char *command);
 void rt_end_run(rt_session *s, const char *outcome);
 
@@ -79,6 +97,49 @@ void rt_signals_soft(bool on);
  * finished before). False with *err on failure, or with rt_interrupted()
  * after an interruption (the batches committed stay, the cursor with them). */
 bool rt_backfill_run(rt_session *s, size_t i, bool resumed, const char **err);
+
+/* The lock watcher (watch.c): while a statement of a step that takes a
+ * table lock runs longer than about its lock timeout, a second connection
+ * samples who blocks it and prints each blocker as it appears. */
+typedef struct rt_watch {
+    rt_session *s;
+    const rt_step *st;
+    double start_s;         /* sampling starts once a statement has run this long */
+    double next_s;          /* the next sample, on the monotonic clock */
+    rt_rows last;           /* the latest sample that named blockers */
+    bool have_last;
+    long *seen;             /* pids already printed for this step */
+    size_t nseen, capseen;
+} rt_watch;
+
+/* Starts watching step st on the session's connection (a no-op for steps
+ * that take no table lock); rt_watch_end stops. */
+void rt_watch_begin(rt_watch *w, rt_session *s, const rt_step *st);
+void rt_watch_end(rt_watch *w);
+/* After the step gave up on a lock: the sessions that blocked its last
+ * attempt, or, when none was seen, those holding table locks now. */
+void rt_watch_report(rt_watch *w);
+/* Closes the watcher's connection (rt_close). */
+void rt_watch_close(rt_session *s);
+
+/* Runs step i to the end within this run (attempt.c): the step's script
+ * again after a lock failure, deadlock or foreign cancel (steps without the
+ * plan's in-script retry), or after reconnecting; `resumed`: the step was
+ * started before this run (a backfill continues from its cursor). w watches
+ * each attempt.
+ * Returns RT_EXIT_DONE, RT_EXIT_FAILED (*err says why; the caller records
+ * it and names the blockers with rt_watch_report) or RT_EXIT_STOPPED
+ * (interrupted). */
+int rt_run_attempts(rt_session *s, size_t i, bool resumed, rt_watch *w, const char **err);
+
+/* The plan's backoff before attempt n+1 (n >= 1), as its scripts' retry
+ * block computes it: min(cap, base * 2^(n-1)) * (0.5 + r01 / 2), r01 a
+ * random number in [0, 1]. */
+double rt_backoff_ms(const rt_plan *p, int n, double r01);
+
+/* Monotonic seconds; sleeps up to `s` seconds, false if interrupted. */
+double rt_now(void);
+bool rt_sleep(double s);
 
 /* Asks on the terminal; 1 yes, 0 no, -1 no terminal to ask on. */
 int rt_confirm(const char *question);

@@ -7,6 +7,7 @@
  * that skips rows already right). It stops, with RT_EXIT_STOPPED, at the end
  * of the phase asked for (--phase, --until), before a deploy checkpoint the
  * operator has not passed, and before a destructive step not confirmed.
+ * How one step is attempted (in-run retries, reconnecting): attempt.c.
  */
 #include "rt_int.h"
 
@@ -91,28 +92,6 @@ static int confirm_destructive(rt_session *s, const rt_step *st)
 
 /* *resume: some step had run before this invocation and no step has run in
  * it yet; the first step it runs is recorded as where it resumed. */
-/* After a step gave up on its lock: who holds locks on the tables now. */
-static void name_holders(rt_session *s)
-{
-    rt_rows r;
-    const char *err = NULL;
-    if (!s->d->query(s->c, s->a, s->d->lock_holders_sql, 0, NULL, &r, &err)) {
-        fprintf(stderr, "  (cannot list the sessions holding locks: %s)\n", err);
-        return;
-    }
-    if (r.nrows == 0) {
-        fprintf(stderr, "  no session holds a table lock now: the holder has ended; run `zdm run` again\n");
-        return;
-    }
-    fprintf(stderr, "  sessions holding table locks now (longest transaction first):\n");
-    for (size_t i = 0; i < r.nrows; i++)
-        fprintf(stderr, "    pid %s: %s; transaction open %s, %s, user %s, application %s: %s\n",
-                RT_CELL(&r, i, 0), RT_CELL(&r, i, 1), RT_CELL(&r, i, 2), RT_CELL(&r, i, 3),
-                RT_CELL(&r, i, 4), RT_CELL(&r, i, 5), RT_CELL(&r, i, 6));
-    fprintf(stderr, "  wait for them to end (or end them), "
-                    "then run `zdm run` again\n");
-}
-
 static int run_step(rt_session *s, size_t i, bool *resume)
 {
     const rt_step *st = &s->p->steps[i];
@@ -135,25 +114,26 @@ static int run_step(rt_session *s, size_t i, bool *resume)
     printf("zdm: step %s (%s): %s ...\n", st->id, st->phase, st->title);
     fflush(stdout);
     double t0 = now_s();
-    /* A backfill with a native walk runs batch by batch here (backfill.c);
-     * its script's DO loop is for the DBAs who run the scripts. */
-    bool ok = (st->backfill ? rt_backfill_run(s, i, was_started, &err)
-                            : s->d->exec_script(s->c, s->a, st->forward, &err)) &&
-              s->d->reset(s->c, s->a, &err);
-    if (!ok && rt_interrupted()) {
-        s->d->reset(s->c, s->a, &err);
+    rt_watch w;
+    int rc = rt_run_attempts(s, i, was_started, &w, &err);
+    if (rc == RT_EXIT_STOPPED) {
+        if (s->c && !s->gone)
+            s->d->reset(s->c, s->a, &err);
         printf("zdm: interrupted during step %s: it stays recorded as started; `zdm run` "
                "runs it again (its script is safe to rerun)\n", st->id);
         rt_end_run(s, zdm_sprintf(s->a, "interrupted at step %s", st->id));
         return RT_EXIT_STOPPED;
     }
-    if (!ok) {
+    if (rc != RT_EXIT_DONE) {
         fprintf(stderr, "zdm: step %s failed: %s\n", st->id, err);
-        const char *step_err = err;
-        s->d->reset(s->c, s->a, &err);
-        if (s->d->lock_failure(s->c))
-            name_holders(s);
-        err = step_err;
+        if (s->gone) {
+            fprintf(stderr, "  the state stays as recorded (step %s started, not finished): run "
+                            "`zdm run` again when the server is back; it continues with this step\n",
+                    st->id);
+            return RT_EXIT_FAILED;
+        }
+        if (s->d->last_error(s->c) == RT_ERR_LOCK)
+            rt_watch_report(&w);
         const char *fp[] = {s->p->hash, st->id, err};
         rt_q(s, s->d->state->step_fail, 3, fp, NULL);
         rt_end_run(s, zdm_sprintf(s->a, "failed at step %s", st->id));
@@ -237,7 +217,7 @@ static int run(rt_session *s)
 int rt_cmd_run(int argc, char **argv)
 {
     rt_session s = {0};
-    if (!rt_parse_opts("run", argc, argv, "puyb", &s.o))
+    if (!rt_parse_opts("run", argc, argv, "puybr", &s.o))
         return RT_EXIT_USAGE;
     s.a = zdm_arena_new();
     int rc = rt_open(&s, true);

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RT_STATE_LOCK_TIMEOUT_MS 5000
@@ -17,6 +18,7 @@ static int usage(const char *cmd, const char *msg, const char *arg)
 {
     fprintf(stderr, "zdm %s: error: %s%s%s\n", cmd, msg, arg ? " " : "", arg ? arg : "");
     fprintf(stderr, "usage: zdm run DIR [--db URL] [--phase NAME] [--until NAME] [--yes]\n"
+                    "               [--reconnect-timeout SECONDS]\n"
                     "               [--batch-ms LO-HI] [--pause MS] [--max-replica-lag SECONDS]\n"
                     "               [--max-load N]\n"
                     "       zdm status DIR [--db URL]\n"
@@ -97,8 +99,9 @@ bool rt_parse_opts(const char *cmd, int argc, char **argv, const char *allowed, 
     o->pause_ms = -1;
     o->max_lag_s = -1;
     o->max_load = -1;
+    o->reconnect_s = strchr(allowed, 'r') ? RT_RECONNECT_DEFAULT_S : 0;
     for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *v;
         if (opt_value(argc, argv, &i, "--db", &o->db))
             continue;
         int b = strchr(allowed, 'b') ? backfill_opt(cmd, argc, argv, &i, o) : 0;
@@ -106,6 +109,13 @@ bool rt_parse_opts(const char *cmd, int argc, char **argv, const char *allowed, 
             return false;
         if (b > 0)
             continue;
+        if (strchr(allowed, 'r') && opt_value(argc, argv, &i, "--reconnect-timeout", &v)) {
+            char *end;
+            o->reconnect_s = strtod(v, &end);
+            if (end == v || *end || !(o->reconnect_s >= 0 && o->reconnect_s <= 86400))
+                return usage(cmd, "--reconnect-timeout wants seconds from 0 to 86400, not", v);
+            continue;
+        }
         if (strchr(allowed, 'p') && opt_value(argc, argv, &i, "--phase", &o->phase))
             continue;
         if (strchr(allowed, 'u') && opt_value(argc, argv, &i, "--until", &o->until))
@@ -188,12 +198,32 @@ bool rt_interrupted(void)
     return interrupted != 0;
 }
 
+double rt_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bool rt_sleep(double secs)
+{
+    double end = rt_now() + secs;
+    while (!interrupted) {
+        double left = end - rt_now();
+        if (left <= 0)
+            return true;
+        usleep((useconds_t)((left < 0.1 ? left : 0.1) * 1e6));
+    }
+    return false;
+}
+
 /* The plan's lock: one runtime command per plan at a time. A killed run's
- * session can take a moment to end, so wait a little for it. */
-static bool take_lock(rt_session *s)
+ * session (or, after a reconnect, our own old one) can take a moment to
+ * end, so wait up to `wait_s` for it. */
+static bool take_lock(rt_session *s, double wait_s)
 {
     const char *params[] = {s->p->hash};
-    for (int tries = 0; tries < 40; tries++) {
+    for (int tries = 0; tries < 1 + (int)(wait_s * 2); tries++) {
         rt_rows r;
         if (!rt_q(s, s->d->state->lock, 1, params, &r))
             return false;
@@ -202,8 +232,10 @@ static bool take_lock(rt_session *s)
             return true;
         }
         if (tries == 0)
-            fprintf(stderr, "zdm: another session runs this plan; waiting up to 20 s for it to end\n");
-        usleep(500 * 1000);
+            fprintf(stderr, "zdm: another session runs this plan; waiting up to %.0f s for it to end\n",
+                    wait_s);
+        if (!rt_sleep(0.5))
+            return false;
     }
     fprintf(stderr, "zdm: error: another zdm session is running this plan (plan %.12s)\n", s->p->hash);
     return false;
@@ -251,13 +283,14 @@ int rt_open(rt_session *s, bool create_state)
         return RT_EXIT_FAILED;
     }
     catch_signals(s->d);
+    srand((unsigned)time(NULL) ^ (unsigned)getpid()); /* the jitter of retries */
     rc = check_version(s);
     if (rc != RT_EXIT_DONE)
         return rc;
     if (create_state) {
         if (!make_state(s))
             return RT_EXIT_FAILED;
-        if (!take_lock(s))
+        if (!take_lock(s, 20))
             return RT_EXIT_FAILED;
     }
     return rt_load_state(s) ? RT_EXIT_DONE : RT_EXIT_FAILED;
@@ -266,7 +299,8 @@ int rt_open(rt_session *s, bool create_state)
 void rt_close(rt_session *s)
 {
     interrupt_driver = NULL;
-    if (s->c && s->locked) {
+    rt_watch_close(s);
+    if (s->c && s->locked && !s->gone) {
         const char *params[] = {s->p->hash};
         rt_rows r;
         rt_q(s, s->d->state->unlock, 1, params, &r);
@@ -276,14 +310,86 @@ void rt_close(rt_session *s)
     s->c = NULL;
 }
 
+bool rt_conn_lost(const rt_session *s)
+{
+    return !s->c || s->d->last_error(s->c) == RT_ERR_CONNECTION;
+}
+
+bool rt_query(rt_session *s, const char *sql, int n, const char *const *params, rt_rows *out,
+              const char **err)
+{
+    rt_rows dummy;
+    if (!s->c) {
+        *err = "not connected (the server did not come back)";
+        return false;
+    }
+    if (s->d->query(s->c, s->a, sql, n, params, out ? out : &dummy, err))
+        return true;
+    if (!rt_conn_lost(s) || !rt_reconnect(s))
+        return false;
+    return s->d->query(s->c, s->a, sql, n, params, out ? out : &dummy, err);
+}
+
 bool rt_q(rt_session *s, const char *sql, int n, const char *const *params, rt_rows *out)
 {
     const char *err = NULL;
-    rt_rows dummy;
-    if (s->d->query(s->c, s->a, sql, n, params, out ? out : &dummy, &err))
+    if (rt_query(s, sql, n, params, out, &err))
         return true;
     fprintf(stderr, "zdm: error: the state table: %s\n", err);
     return false;
+}
+
+/* Backoff between connection attempts: 0.5 s doubling to 5 s, jittered. */
+static bool reconnect_loop(rt_session *s, double t0, const char **err)
+{
+    double delay = 0.5;
+    for (;;) {
+        s->c = s->d->connect(s->a, s->o.db, err);
+        if (s->c)
+            return true;
+        double left = s->o.reconnect_s - (rt_now() - t0);
+        if (left <= 0 || interrupted)
+            return false;
+        double d = delay * (0.5 + (double)rand() / RAND_MAX / 2);
+        if (!rt_sleep(d < left ? d : left))
+            return false;
+        delay = delay * 2 < 5 ? delay * 2 : 5;
+    }
+}
+
+bool rt_reconnect(rt_session *s)
+{
+    if (s->reconnecting || s->gone || s->o.reconnect_s <= 0 || interrupted)
+        return false;
+    s->reconnecting = true;
+    fprintf(stderr, "zdm: the connection to the server was lost; reconnecting for up to %.0f s "
+                    "(--reconnect-timeout)\n", s->o.reconnect_s);
+    rt_watch_close(s);
+    if (s->c)
+        s->d->close(s->c);
+    s->c = NULL;
+    s->locked = false;
+    double t0 = rt_now();
+    const char *err = "interrupted";
+    bool ok = reconnect_loop(s, t0, &err);
+    if (ok) {
+        double left = s->o.reconnect_s - (rt_now() - t0);
+        ok = take_lock(s, left > 1 ? left : 1);
+        err = "the plan's lock is still held (by the lost session?)";
+    }
+    s->reconnecting = false;
+    if (!ok) {
+        s->gone = true;
+        if (interrupted)
+            fprintf(stderr, "zdm: interrupted while reconnecting\n");
+        else
+            fprintf(stderr, "zdm: error: could not reconnect within %.0f s: %s\n", s->o.reconnect_s, err);
+        return false;
+    }
+    printf("zdm: reconnected to %s after %.1f s; the plan's lock is taken again\n",
+           s->d->where(s->a, s->c), rt_now() - t0);
+    fflush(stdout);
+    return true;
 }
 
 static rt_state parse_state(const char *started, const char *finished, const char *rolled)
@@ -342,8 +448,8 @@ bool rt_begin_run(rt_session *s, const char *command)
 
 void rt_end_run(rt_session *s, const char *outcome)
 {
-    if (!s->run_id)
-        return;
+    if (!s->run_id || !s->c || s->gone)
+        return; /* a run whose server went away stays `running` in zdm.runs */
     const char *params[] = {s->run_id, outcome};
     rt_q(s, s->d->state->run_end, 2, params, NULL);
 }
@@ -358,7 +464,7 @@ bool rt_verify(rt_session *s, bool pre)
         const rt_check *c = pre ? st->pre : st->post;
         for (size_t k = 0; k < (pre ? st->npre : st->npost); k++, n++) {
             rt_rows r;
-            if (!s->d->query(s->c, s->a, c[k].sql, 0, NULL, &r, &err)) {
+            if (!rt_query(s, c[k].sql, 0, NULL, &r, &err)) {
                 fprintf(stderr, "zdm: %s: step %s: check '%s' failed to run: %s\n", what, st->id,
                         c[k].name, err);
                 bad++;

@@ -9,6 +9,7 @@
 #include "runtime/json.h"
 #include "runtime/planfile.h"
 #include "runtime/progress.h"
+#include "runtime/rt_int.h"
 #include "runtime/script.h"
 #include "runtime/sha256.h"
 
@@ -135,6 +136,18 @@ static void test_plan(zdm_arena *a)
               p->checkpoints[0].before_index == 3 && strcmp(p->steps[3].kind, "concurrent_index") == 0 &&
               p->steps[8].phase_index == 3 && p->steps[0].npre == 2 && strlen(p->hash) == 64,
           "plan-headline", err);
+    check(p && p->lock_retries == 10 && p->retry_base_ms == 200 && p->retry_cap_ms == 5000 &&
+              p->steps[0].retried && strcmp(p->steps[0].lock_level, "blocks_all") == 0 &&
+              p->steps[0].lock_timeout_ms == 500 && p->steps[0].statement_timeout_ms == 62000 &&
+              !p->steps[3].retried && strcmp(p->steps[3].lock_level, "concurrent") == 0 &&
+              p->steps[3].lock_timeout_ms == 10000 && p->steps[3].statement_timeout_ms == 0,
+          "plan-headline-retry-fields", err);
+    if (p) {
+        check(rt_backoff_ms(p, 1, 1) == 200 && rt_backoff_ms(p, 1, 0) == 100 &&
+                  rt_backoff_ms(p, 3, 1) == 800 && rt_backoff_ms(p, 6, 1) == 5000 &&
+                  rt_backoff_ms(p, 40, 0) == 2500,
+              "backoff-capped-jittered", "rt_backoff_ms is not min(cap, base * 2^(n-1)) * (0.5 + r/2)");
+    }
     bool any = false;
     for (size_t i = 0; p && i < p->nsteps; i++)
         any |= p->steps[i].destructive;
