@@ -128,5 +128,6 @@ const rt_driver *rt_driver_find(const char *dialect);
 const rt_driver *rt_driver_for_url(const char *url);
 
 extern const rt_driver rt_driver_pg;
+extern const rt_driver rt_driver_sqlite;
 
 #endif

@@ -5,7 +5,9 @@
 
 #include <string.h>
 
-static const rt_driver *const drivers[] = {&rt_driver_pg};
+/* SQLite first: its URLs (sqlite:PATH) have no "://", which PostgreSQL's
+ * key=value strings do not have either. */
+static const rt_driver *const drivers[] = {&rt_driver_sqlite, &rt_driver_pg};
 
 const rt_driver *rt_driver_find(const char *dialect)
 {

@@ -185,7 +185,8 @@ static void header(reader *r, rt_plan *p, const rt_json *root)
     p->target = str(r, root, "target", false, "top level");
     p->dialect = str(r, root, "dialect", false, "top level");
     const rt_json *ver = rt_json_get(root, "version");
-    if (!ver || ver->type != RT_JNUM || ver->num < 1 || ver->num > 1000)
+    /* a major version (15), or major*1000+minor (SQLite 3.35 is 3035) */
+    if (!ver || ver->type != RT_JNUM || ver->num < 1 || ver->num >= 1000000)
         r->err = "plan.json: top level: no numeric \"version\"";
     else
         p->version = (unsigned)ver->num;

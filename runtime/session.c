@@ -24,7 +24,8 @@ static int usage(const char *cmd, const char *msg, const char *arg)
                     "       zdm status DIR [--db URL]\n"
                     "       zdm rollback DIR [--db URL] [--yes]\n"
                     "  DIR is a `zdm compile` output directory (it holds plan.json)\n"
-                    "  URL is a libpq connection string or URI; without it, PGHOST, PGDATABASE, ...\n");
+                    "  URL is a libpq connection string or URI (without it, PGHOST, PGDATABASE, ...),\n"
+                    "  or sqlite:PATH for a SQLite database file\n");
     return 0;
 }
 
@@ -148,15 +149,22 @@ static int check_phase_opt(rt_session *s, const char *opt, const char *name)
     return RT_EXIT_USAGE;
 }
 
+/* "15", or "3.40" for a major*1000+minor version (backends/registry.c). */
+static const char *version_name(zdm_arena *a, unsigned v)
+{
+    return v >= 1000 ? zdm_sprintf(a, "%u.%u", v / 1000, v % 1000) : zdm_sprintf(a, "%u", v);
+}
+
 static int check_version(rt_session *s)
 {
     unsigned have = s->d->server_version(s->c);
     if (have >= s->p->version)
         return RT_EXIT_DONE;
-    fprintf(stderr, "zdm: error: the plan was compiled for %s but the server runs version %u\n"
+    const char *name = version_name(s->a, have);
+    fprintf(stderr, "zdm: error: the plan was compiled for %s but the server runs version %s\n"
                     "  hint: compile the migration for this server and run that plan:\n    ",
-            s->p->target, have);
-    fprintf(stderr, "zdm compile %s --target %s@%u\n", s->p->source, s->d->target_name, have);
+            s->p->target, name);
+    fprintf(stderr, "zdm compile %s --target %s@%s\n", s->p->source, s->d->target_name, name);
     return RT_EXIT_FAILED;
 }
 
@@ -469,7 +477,8 @@ bool rt_verify(rt_session *s, bool pre)
                         c[k].name, err);
                 bad++;
             } else if (r.nrows != 1 || r.ncols < 2 || !RT_CELL(&r, 0, 1) ||
-                       strcmp(RT_CELL(&r, 0, 1), "t") != 0) {
+                       (strcmp(RT_CELL(&r, 0, 1), "t") != 0 && strcmp(RT_CELL(&r, 0, 1), "1") != 0)) {
+                /* ok: PostgreSQL's boolean true, or 1 where there is no boolean type */
                 fprintf(stderr, "zdm: %s: step %s: not ok: %s\n", what, st->id, c[k].name);
                 bad++;
             }
@@ -522,7 +531,7 @@ int rt_server_target(const char *url, char *out, size_t n)
         fprintf(stderr, "zdm: error: cannot connect: %s\n", err);
         rc = RT_EXIT_FAILED;
     } else {
-        snprintf(out, n, "%s@%u", d->target_name, d->server_version(c));
+        snprintf(out, n, "%s@%s", d->target_name, version_name(a, d->server_version(c)));
         d->close(c);
     }
     zdm_arena_free(a);

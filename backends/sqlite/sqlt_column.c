@@ -124,9 +124,11 @@ int sqlt_not_null_later(zdm_lower_ctx *cx, const zdm_op *op)
     s->why = "SQLite cannot add NOT NULL to a column: the table is rebuilt by the 12-step "
              "procedure once every row has a value.";
     sqlt_estimate(cx, s, &op->table, op->rows, SQLT_COPY_RPS, "copy");
-    s->forward = sqlt_step_sql(cx, sqlt_swap_sql(cx, nullable, op->after, NULL, NULL, NULL));
-    s->rollback = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->after, nullable, NULL, NULL, NULL));
-    sqlt_risk_write_lock(cx, s, "The copy that adds NOT NULL");
+    s->forward = sqlt_step_sql(cx, sqlt_swap_sql(cx, nullable, op->after, NULL, NULL, NULL,
+                                                 op->rows));
+    s->rollback = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->after, nullable, NULL, NULL, NULL,
+                                                  op->rows));
+    sqlt_swap_risk(cx, s, op->rows, op->after->nindexes, "The copy that adds NOT NULL");
     /* Checked before the migration runs: a column this migration adds does
      * not exist yet, so the check is on the value its backfills will give. */
     const sqlt_sync *sy = sqlt_sync_find(cx, &op->table, op->col->name);
@@ -211,7 +213,7 @@ int sqlt_lower_drop_column(zdm_lower_ctx *cx, const zdm_op *op)
             s->rollback = sqlt_step_sql(cx, add_sql(cx, op, op->before, op->old_col));
         else
             s->rollback = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->after, op->before, NULL, NULL,
-                                                          NULL));
+                                                          NULL, op->rows));
         sqlt_risk_write_lock(cx, s, "DROP COLUMN");
     }
     s->rollback_note = "the column comes back with its default (or NULL): its values are lost";

@@ -110,6 +110,12 @@ static int sq_begin(zdm_lower_ctx *cx)
                   "wait for it up to their own busy_timeout. The lock timeout of this plan is "
                   "its busy_timeout (%lld ms): how long a step waits for the write lock.",
                   (long long)st->busy_ms);
+    zdm_plan_note(cx->plan,
+                  "Run it with `zdm run DIR --db sqlite:DB` (docs/runtime.md): it runs these "
+                  "same scripts, keeps the guards of native ALTERs in memory (the sqlite3 shell "
+                  "writes them to zdm-guard.sql in its working directory) and leaves the write "
+                  "lock free for 100 ms after each committed batch; SQLite's lock has no queue, "
+                  "so batches the shell runs back to back can keep other writers out.");
     if (!cx->target->version_given)
         zdm_plan_note(cx->plan, "No SQLite version was given: the plan assumes 3.35, the "
                                 "oldest with ALTER TABLE DROP COLUMN. Compile with --target "

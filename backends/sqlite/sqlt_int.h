@@ -74,6 +74,13 @@ void sqlt_risk_write_lock(zdm_lower_ctx *cx, zdm_step *s, const char *what);
 #define SQLT_INDEX_RPS 500000.0
 #define SQLT_UPDATE_RPS 300000.0
 #define SQLT_SCAN_RPS 2000000.0
+/* Above this many rows (a copy over ~250 ms at SQLT_COPY_RPS) a copy-swap
+ * is done online: batches of SQLT_COPY_BATCH rows (~50 ms each) while copy
+ * triggers mirror the writes, then a short final swap. */
+#define SQLT_ONLINE_SWAP_ROWS 100000
+#define SQLT_COUNT_RPS 10000000.0  /* count(*) in the swap's check */
+#define SQLT_DROP_RPS 600000.0     /* DROP TABLE frees the old table's pages */
+#define SQLT_COPY_BATCH 20000
 
 /* ---- sqlt_types.c ------------------------------------------------------------- */
 
@@ -100,10 +107,18 @@ typedef struct sqlt_conv {
 } sqlt_conv;
 
 /* The script that rebuilds the table `cur` (as it is now: `from`'s columns
- * that `to` also has are copied) into the shape `to`. */
+ * that `to` also has are copied) into the shape `to`; online (batched copy,
+ * copy triggers, short final swap) when `rows` (from `assume`) is above
+ * SQLT_ONLINE_SWAP_ROWS. */
 const char *sqlt_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
                           const sqlt_conv *conv, const char *why_assert,
-                          const char *assert_cond);
+                          const char *assert_cond, uint64_t rows);
+/* Whether a swap of `rows` rows is done online. */
+bool sqlt_swap_online(uint64_t rows);
+/* The step's lock description and write-lock risk for a swap of `rows` rows
+ * that rebuilds `nindexes` indexes. */
+void sqlt_swap_risk(zdm_lower_ctx *cx, zdm_step *s, uint64_t rows, size_t nindexes,
+                    const char *what);
 /* A step in `phase` that rebuilds op->before into op->after (forward) and
  * back (rollback), with the checks every swap has. */
 zdm_step *sqlt_swap_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase phase,

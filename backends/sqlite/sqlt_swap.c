@@ -21,8 +21,23 @@
  * has the declared type it converts from. Rows keep their rowid.
  *
  * zdm refuses to swap a table it cannot rebuild exactly: one with views or
- * triggers (other than its own sync triggers) that mention it, AUTOINCREMENT,
- * STRICT or WITHOUT ROWID (the IR does not know them; see docs/backends/sqlite.md).
+ * triggers (other than its own sync and copy triggers) that mention it,
+ * AUTOINCREMENT (its sqlite_sequence counter), STRICT, WITHOUT ROWID or a
+ * COLLATE clause (the language cannot state them, so the IR does not know
+ * them; see docs/backends/sqlite.md).
+ *
+ * A large table (`assume` above SQLT_ONLINE_SWAP_ROWS) is copied online
+ * instead: one short transaction creates the new table and three copy
+ * triggers on the old one (every insert, update and delete makes the new
+ * table's row for that rowid equal the old table's row, or removes it), then
+ * the rows are copied in rowid batches, each its own transaction, skipping
+ * rows the triggers have written already; the last transaction checks the
+ * row counts are equal, drops the old table (its triggers go with it),
+ * renames the new one and builds the indexes. The indexes cannot be built
+ * before the swap: index names are database-wide and SQLite has no ALTER
+ * INDEX ... RENAME, so the new table cannot carry them while the old one
+ * does. Why no OR IGNORE / OR REPLACE: both also apply to NOT NULL, UNIQUE
+ * and CHECK conflicts, and would drop or replace rows silently.
  */
 #include "sqlt_int.h"
 
@@ -98,48 +113,177 @@ static const char *rebuildable_cond(zdm_lower_ctx *cx, const zdm_name *t)
     return zdm_sqlf_str(
         cx->arena, SQ,
         "NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = %L "
-        "AND name NOT LIKE 'zdm\\_sync\\_%%' ESCAPE '\\') OR (type = 'view' AND sql LIKE %L)) "
+        "AND name NOT LIKE 'zdm\\_sync\\_%%' ESCAPE '\\' AND name NOT LIKE 'zdm\\_copy\\_%%' "
+        "ESCAPE '\\') OR (type = 'view' AND sql LIKE %L)) "
         "OR (type = 'table' AND name = %L AND (upper(sql) LIKE '%%AUTOINCREMENT%%' OR "
-        "upper(sql) LIKE '%%WITHOUT ROWID%%' OR upper(sql) LIKE '%%STRICT')))",
+        "upper(sql) LIKE '%%WITHOUT ROWID%%' OR upper(sql) LIKE '%%STRICT' OR "
+        "upper(sql) LIKE '%% COLLATE %%')))",
         t->name, like, t->name);
+}
+
+/* The assertions at the start of a swap's first transaction. */
+static void swap_asserts(zdm_lower_ctx *cx, zdm_buf *b, const zdm_name *t, const char *why_assert,
+                         const char *assert_cond)
+{
+    zdm_buf_puts(b, sqlt_assert_sql(cx,
+                                    zdm_sprintf(cx->arena,
+                                                "no view, trigger, AUTOINCREMENT, STRICT, "
+                                                "WITHOUT ROWID or COLLATE that the copy of %s "
+                                                "would lose",
+                                                t->name),
+                                    rebuildable_cond(cx, t)));
+    zdm_buf_putc(b, '\n');
+    if (assert_cond) {
+        zdm_buf_puts(b, sqlt_assert_sql(cx, why_assert, assert_cond));
+        zdm_buf_putc(b, '\n');
+    }
+}
+
+/* From DROP TABLE of the old table to the end of the swap's transaction. */
+static void swap_end(zdm_lower_ctx *cx, zdm_buf *b, const zdm_table *to, const char *tmp)
+{
+    const zdm_name *t = &to->name;
+    zdm_sqlf(b, SQ, "DROP TABLE %I;\nALTER TABLE %I RENAME TO %I;\n", t->name, tmp, t->name);
+    for (size_t i = 0; i < to->nindexes; i++)
+        zdm_sqlf(b, SQ, "%s\n", sqlt_create_index_sql(cx, to->indexes[i]));
+    for (size_t i = 0; i < sqlt_st(cx)->syncs.len; i++) {
+        const sqlt_sync *sy = sqlt_st(cx)->syncs.items[i];
+        if (zdm_name_eq(sy->table, *t) && zdm_table_column(to, sy->col))
+            zdm_sqlf(b, SQ, "%s\n", sy->create_sql);
+    }
+    fk_checks(cx, b, t);
+    zdm_buf_puts(b, "COMMIT;\nPRAGMA foreign_keys = ON;\n");
+}
+
+/* Rows per copy batch: about 50 ms of copying at the estimate's rate, more
+ * when that would take over 1000 statements. */
+static uint64_t copy_batch(uint64_t rows)
+{
+    uint64_t batch = SQLT_COPY_BATCH;
+    while (rows / batch > 1000)
+        batch *= 2;
+    return batch;
+}
+
+/* The three copy triggers: each makes the new table's row for the rowid
+ * equal to the old table's row now (or removes it). */
+static void copy_triggers(zdm_lower_ctx *cx, zdm_buf *b, const zdm_name *t, const char *tmp,
+                          const char *cols, const char *sel)
+{
+    static const char *const ev[3] = {"INSERT", "UPDATE", "DELETE"};
+    static const char *const sfx[3] = {"ins", "upd", "del"};
+    for (int i = 0; i < 3; i++) {
+        const char *name = zdm_sprintf(cx->arena, "zdm_copy_%s_%s", t->name, sfx[i]);
+        zdm_sqlf(b, SQ, "DROP TRIGGER IF EXISTS %I;\n", name);
+        zdm_sqlf(b, SQ, "CREATE TRIGGER %I AFTER %s ON %I FOR EACH ROW BEGIN\n", name, ev[i],
+                 t->name);
+        if (i > 0)
+            zdm_sqlf(b, SQ, "    DELETE FROM %I WHERE rowid = OLD.rowid;\n", tmp);
+        if (i < 2)
+            zdm_sqlf(b, SQ,
+                     "    DELETE FROM %I WHERE rowid = NEW.rowid;\n"
+                     "    INSERT INTO %I (%s) SELECT %s FROM %I WHERE rowid = NEW.rowid;\n",
+                     tmp, tmp, cols, sel, t->name);
+        zdm_buf_puts(b, "END;\n");
+    }
+}
+
+static const char *online_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
+                                   const sqlt_conv *conv, const char *why_assert,
+                                   const char *assert_cond, uint64_t rows)
+{
+    const zdm_name *t = &to->name;
+    const char *tmp = zdm_sprintf(cx->arena, "zdm_new_%s", t->name);
+    const char *cols = copy_list(cx, from, to, conv, false);
+    const char *sel = copy_list(cx, from, to, conv, true);
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    zdm_buf_puts(&b, "-- 1. the new table and the copy triggers (a rerun starts the copy afresh)\n"
+                     "BEGIN IMMEDIATE;\n");
+    swap_asserts(cx, &b, t, why_assert, assert_cond);
+    zdm_sqlf(&b, SQ, "DROP TABLE IF EXISTS %I;\n%s\n", tmp,
+             sqlt_create_table_sql(cx, to, &(zdm_name){NULL, tmp}, false));
+    copy_triggers(cx, &b, t, tmp, cols, sel);
+    zdm_buf_puts(&b, "COMMIT;\n-- 2. the rows, in rowid batches (each its own transaction); "
+                     "rows the triggers wrote are skipped\n");
+    uint64_t batch = copy_batch(rows), lo = 0;
+    const char *skip = zdm_sqlf_str(cx->arena, SQ,
+                                    "NOT EXISTS (SELECT 1 FROM %I WHERE %I.rowid = %I.rowid)", tmp,
+                                    tmp, t->name);
+    for (; lo < rows; lo += batch)
+        zdm_sqlf(&b, SQ,
+                 "INSERT INTO %I (%s) SELECT %s FROM %I WHERE rowid > %llu AND rowid <= %llu "
+                 "AND %s;\n",
+                 tmp, cols, sel, t->name, (unsigned long long)lo,
+                 (unsigned long long)(lo + batch), skip);
+    zdm_sqlf(&b, SQ, "INSERT INTO %I (%s) SELECT %s FROM %I WHERE rowid > %llu AND %s;\n", tmp,
+             cols, sel, t->name, (unsigned long long)lo, skip);
+    zdm_buf_puts(&b, "-- 3. the swap: one short transaction\n"
+                     "PRAGMA foreign_keys = OFF;\nBEGIN IMMEDIATE;\n");
+    const char *same = zdm_sqlf_str(cx->arena, SQ,
+                                    "(SELECT count(*) FROM %I) = (SELECT count(*) FROM %I)",
+                                    t->name, tmp);
+    zdm_buf_puts(&b, sqlt_assert_sql(cx,
+                                     zdm_sprintf(cx->arena, "the copy of %s has every row",
+                                                 t->name),
+                                     same));
+    zdm_buf_putc(&b, '\n');
+    swap_end(cx, &b, to, tmp);
+    return zdm_buf_cstr(&b);
+}
+
+bool sqlt_swap_online(uint64_t rows)
+{
+    return rows > SQLT_ONLINE_SWAP_ROWS;
 }
 
 const char *sqlt_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
                           const sqlt_conv *conv, const char *why_assert,
-                          const char *assert_cond)
+                          const char *assert_cond, uint64_t rows)
 {
+    if (sqlt_swap_online(rows))
+        return online_swap_sql(cx, from, to, conv, why_assert, assert_cond, rows);
     const zdm_name *t = &to->name;
-    zdm_name tmp = {NULL, zdm_sprintf(cx->arena, "zdm_new_%s", t->name)};
+    const char *tmp = zdm_sprintf(cx->arena, "zdm_new_%s", t->name);
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
     zdm_buf_puts(&b, "PRAGMA foreign_keys = OFF;\nBEGIN IMMEDIATE;\n");
-    zdm_buf_puts(&b, sqlt_assert_sql(cx,
-                                     zdm_sprintf(cx->arena,
-                                                 "no view, trigger, AUTOINCREMENT, STRICT or "
-                                                 "WITHOUT ROWID that the copy of %s would lose",
-                                                 t->name),
-                                     rebuildable_cond(cx, t)));
-    zdm_buf_putc(&b, '\n');
-    if (assert_cond) {
-        zdm_buf_puts(&b, sqlt_assert_sql(cx, why_assert, assert_cond));
-        zdm_buf_putc(&b, '\n');
-    }
-    zdm_sqlf(&b, SQ, "DROP TABLE IF EXISTS %I;\n%s\n", tmp.name,
-             sqlt_create_table_sql(cx, to, &tmp, false));
-    zdm_sqlf(&b, SQ, "INSERT INTO %I (%s)\n    SELECT %s FROM %I;\n", tmp.name,
+    swap_asserts(cx, &b, t, why_assert, assert_cond);
+    zdm_sqlf(&b, SQ, "DROP TABLE IF EXISTS %I;\n%s\n", tmp,
+             sqlt_create_table_sql(cx, to, &(zdm_name){NULL, tmp}, false));
+    zdm_sqlf(&b, SQ, "INSERT INTO %I (%s)\n    SELECT %s FROM %I;\n", tmp,
              copy_list(cx, from, to, conv, false), copy_list(cx, from, to, conv, true), t->name);
-    zdm_sqlf(&b, SQ, "DROP TABLE %I;\nALTER TABLE %I RENAME TO %I;\n", t->name, tmp.name,
-             t->name);
-    for (size_t i = 0; i < to->nindexes; i++)
-        zdm_sqlf(&b, SQ, "%s\n", sqlt_create_index_sql(cx, to->indexes[i]));
-    for (size_t i = 0; i < sqlt_st(cx)->syncs.len; i++) {
-        const sqlt_sync *sy = sqlt_st(cx)->syncs.items[i];
-        if (zdm_name_eq(sy->table, *t) && zdm_table_column(to, sy->col))
-            zdm_sqlf(&b, SQ, "%s\n", sy->create_sql);
-    }
-    fk_checks(cx, &b, t);
-    zdm_buf_puts(&b, "COMMIT;\nPRAGMA foreign_keys = ON;\n");
+    swap_end(cx, &b, to, tmp);
     return zdm_buf_cstr(&b);
+}
+
+void sqlt_swap_risk(zdm_lower_ctx *cx, zdm_step *s, uint64_t rows, size_t nindexes,
+                    const char *what)
+{
+    if (!sqlt_swap_online(rows)) {
+        sqlt_risk_write_lock(cx, s, what);
+        return;
+    }
+    double batch_s = (double)copy_batch(rows) / SQLT_COPY_RPS;
+    double swap_s = 0.01 + 2.0 * (double)rows / SQLT_COUNT_RPS + (double)rows / SQLT_DROP_RPS +
+                    (double)rows * (double)nindexes / SQLT_INDEX_RPS;
+    s->lock = zdm_sprintf(cx->arena,
+                          "database write lock per copy batch (%llu rows, about %s), then for "
+                          "the swap (about %s); readers go on in WAL mode",
+                          (unsigned long long)copy_batch(rows),
+                          zdm_duration_str(cx->arena, batch_s),
+                          zdm_duration_str(cx->arena, swap_s));
+    s->transactional = false;
+    zdm_step_risk(cx->plan, s, ZDM_RISK_STRONG_LOCK,
+                  zdm_sprintf(cx->arena,
+                              "%s copies the rows in batches while triggers mirror the writes "
+                              "made meanwhile; the final swap holds the database write lock for "
+                              "about %s (the row counts compared, the old table dropped, %zu "
+                              "index%s built): every other writer waits that long.",
+                              what, zdm_duration_str(cx->arena, swap_s), nindexes,
+                              nindexes == 1 ? "" : "es"),
+                  "Give the application's connections a busy_timeout longer than that wait; "
+                  "while the copy runs, every write to the table is also written to the copy.");
 }
 
 zdm_step *sqlt_swap_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase phase,
@@ -155,10 +299,13 @@ zdm_step *sqlt_swap_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase phase,
              "new table, never a mix.";
     double idx = (double)op->after->nindexes / SQLT_INDEX_RPS;
     sqlt_estimate(cx, s, t, op->rows, 1.0 / (1.0 / SQLT_COPY_RPS + idx), "copy");
-    s->forward = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->before, op->after, fwd, NULL, NULL));
-    s->rollback = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->after, op->before, back, NULL, NULL));
-    sqlt_risk_write_lock(cx, s, zdm_sprintf(cx->arena, "Copying %s into its new shape",
-                                            zdm_name_str(cx->arena, *t)));
+    s->forward = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->before, op->after, fwd, NULL, NULL,
+                                                 op->rows));
+    s->rollback = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->after, op->before, back, NULL, NULL,
+                                                  op->rows));
+    sqlt_swap_risk(cx, s, op->rows, op->after->nindexes,
+                   zdm_sprintf(cx->arena, "Copying %s into its new shape",
+                               zdm_name_str(cx->arena, *t)));
     zdm_step_risk(cx->plan, s, ZDM_RISK_TABLE_REWRITE,
                   "Every row is copied: the database file and the WAL grow by the table's "
                   "size until the next checkpoint and VACUUM.",

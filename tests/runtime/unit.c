@@ -1,8 +1,9 @@
 /*
  * unit.c - unit tests of the runtime's parts that need no server: SHA-256
  * (FIPS 180-2 test vectors), the strict JSON reader, the psql statement
- * splitter, the plan.json reader (on the golden headline plan), and the
- * native backfill's batch-size adaptation, backoff and progress text. Prints
+ * splitter, the sqlite3-shell script splitter, the plan.json reader (on the
+ * golden headline plan), and the native backfill's batch-size adaptation,
+ * backoff and progress text. Prints
  * "ok NAME" / "FAIL NAME" lines (docs/testing.md); exit 1 on any failure.
  * Run from the top of the tree: build/runtime-unit
  */
@@ -12,6 +13,7 @@
 #include "runtime/rt_int.h"
 #include "runtime/script.h"
 #include "runtime/sha256.h"
+#include "runtime/sqlite_script.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -127,6 +129,56 @@ static void test_script(zdm_arena *a)
     check(r, "script-unterminated-dollar", got);
 }
 
+/* A stand-in for sqlite3_complete (the unit test links no SQLite): a text
+ * is complete when its last non-blank character is ';'. The driver passes
+ * the real one. */
+static int ends_in_semicolon(const char *sql)
+{
+    size_t n = strlen(sql);
+    while (n && (sql[n - 1] == '\n' || sql[n - 1] == ' '))
+        n--;
+    return n && sql[n - 1] == ';';
+}
+
+static bool sq_items(zdm_arena *a, const char *text, const char *want, const char **got)
+{
+    rt_sq_script s;
+    const char *err = NULL;
+    if (!rt_sq_split(a, text, ends_in_semicolon, &s, &err)) {
+        *got = err;
+        return false;
+    }
+    static const char *const k[] = {"S", "T", "C", "E", "R"};
+    zdm_buf b;
+    zdm_buf_init(&b, a);
+    for (size_t i = 0; i < s.len; i++)
+        zdm_buf_printf(&b, "%s<%s%d>", k[s.items[i].kind], s.items[i].text ? s.items[i].text : "",
+                       s.items[i].ms);
+    *got = zdm_buf_cstr(&b);
+    return strcmp(*got, want) == 0;
+}
+
+static void test_sqlite_script(zdm_arena *a)
+{
+    const char *got = NULL;
+    bool r = sq_items(a,
+                      ".bail on\n.timeout 5000\n-- a comment\nBEGIN IMMEDIATE;\nCREATE TABLE t (\n"
+                      "  a INT\n);\nCOMMIT;\n.headers off\n.mode list\n.output g.sql\n"
+                      "SELECT 'x';\n.output stdout\n.read g.sql\n",
+                      "T<5000>S<BEGIN IMMEDIATE;\n0>S<CREATE TABLE t (\n  a INT\n);\n0>"
+                      "S<COMMIT;\n0>C<g.sql0>S<SELECT 'x';\n0>E<0>R<g.sql0>",
+                      &got);
+    check(r, "sqlite-script-dot-commands", got);
+    r = !sq_items(a, "SELECT 1;\n.shell rm -rf /\n", "", &got) && strstr(got, ".shell");
+    check(r, "sqlite-script-refuses-other-dot-commands", got);
+    r = !sq_items(a, ".bail off\n", "", &got);
+    check(r, "sqlite-script-refuses-bail-off", got);
+    r = !sq_items(a, "SELECT 1\n", "", &got);
+    check(r, "sqlite-script-incomplete", got);
+    r = sq_items(a, "SELECT 1\n.5;\n", "S<SELECT 1\n.5;\n0>", &got);
+    check(r, "sqlite-script-dot-inside-statement", got);
+}
+
 static void test_plan(zdm_arena *a)
 {
     const char *err = NULL;
@@ -230,6 +282,7 @@ int main(void)
     test_sha256();
     test_json(a);
     test_script(a);
+    test_sqlite_script(a);
     test_plan(a);
     test_plan_backfill(a);
     test_adapt();

@@ -9,5 +9,5 @@ PRAGMA journal_mode = WAL;
 
 -- step 01: set not null users.name (copy-swap)
 SELECT 'table users exists' AS "check", coalesce((EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'users')), 0) AS ok;
-SELECT 'table users can be rebuilt exactly' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = 'users' AND name NOT LIKE 'zdm\_sync\_%' ESCAPE '\') OR (type = 'view' AND sql LIKE '%users%')) OR (type = 'table' AND name = 'users' AND (upper(sql) LIKE '%AUTOINCREMENT%' OR upper(sql) LIKE '%WITHOUT ROWID%' OR upper(sql) LIKE '%STRICT')))), 0) AS ok;
+SELECT 'table users can be rebuilt exactly' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = 'users' AND name NOT LIKE 'zdm\_sync\_%' ESCAPE '\' AND name NOT LIKE 'zdm\_copy\_%' ESCAPE '\') OR (type = 'view' AND sql LIKE '%users%')) OR (type = 'table' AND name = 'users' AND (upper(sql) LIKE '%AUTOINCREMENT%' OR upper(sql) LIKE '%WITHOUT ROWID%' OR upper(sql) LIKE '%STRICT' OR upper(sql) LIKE '% COLLATE %')))), 0) AS ok;
 SELECT 'no NULL in users.name' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM users WHERE name IS NULL)), 0) AS ok;

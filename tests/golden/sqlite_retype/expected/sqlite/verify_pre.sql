@@ -9,4 +9,4 @@ PRAGMA journal_mode = WAL;
 
 -- step 01: alter type of orders.amount to int (copy-swap)
 SELECT 'table orders exists' AS "check", coalesce((EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'orders')), 0) AS ok;
-SELECT 'table orders can be rebuilt exactly' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = 'orders' AND name NOT LIKE 'zdm\_sync\_%' ESCAPE '\') OR (type = 'view' AND sql LIKE '%orders%')) OR (type = 'table' AND name = 'orders' AND (upper(sql) LIKE '%AUTOINCREMENT%' OR upper(sql) LIKE '%WITHOUT ROWID%' OR upper(sql) LIKE '%STRICT')))), 0) AS ok;
+SELECT 'table orders can be rebuilt exactly' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = 'orders' AND name NOT LIKE 'zdm\_sync\_%' ESCAPE '\' AND name NOT LIKE 'zdm\_copy\_%' ESCAPE '\') OR (type = 'view' AND sql LIKE '%orders%')) OR (type = 'table' AND name = 'orders' AND (upper(sql) LIKE '%AUTOINCREMENT%' OR upper(sql) LIKE '%WITHOUT ROWID%' OR upper(sql) LIKE '%STRICT' OR upper(sql) LIKE '% COLLATE %')))), 0) AS ok;
