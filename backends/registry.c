@@ -14,10 +14,14 @@
 
 extern const zdm_dialect zdm_dialect_postgres;
 extern const zdm_dialect zdm_dialect_sqlite;
+extern const zdm_dialect zdm_dialect_mysql;
+extern const zdm_dialect zdm_dialect_mariadb;
 
 static const zdm_dialect *const dialects[] = {
     &zdm_dialect_postgres,
     &zdm_dialect_sqlite,
+    &zdm_dialect_mysql,
+    &zdm_dialect_mariadb,
 };
 #define NDIALECTS (sizeof dialects / sizeof dialects[0])
 

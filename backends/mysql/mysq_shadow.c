@@ -1,0 +1,477 @@
+/*
+ * mysq_shadow.c - the shadow-table plan for a column type change that no
+ * INSTANT or INPLACE path allows (INT to BIGINT, VARCHAR crossing 255 bytes):
+ * the table is rebuilt beside the original while the application writes,
+ * then swapped in by one atomic RENAME TABLE.
+ *
+ * The copy reads by the primary key (FORCE INDEX: a covering secondary index
+ * would make it share-lock every row of the table, and deadlock with the
+ * application's inserts).
+ *
+ * Tables, for T: zdm_new_T (the shadow, in the new shape), zdm_old_T (a
+ * placeholder until the swap, the original after it), zdm_spare_T (an empty
+ * shadow) and zdm_ph_T (the placeholder after the swap).
+ *   expand    create the three helper tables; AFTER INSERT/UPDATE/DELETE
+ *             triggers on T that REPLACE/DELETE the row in zdm_new_T;
+ *   backfill  copy T into zdm_new_T by primary-key ranges, one INSERT IGNORE
+ *             ... SELECT per range (it share-locks the range's rows in T, so a
+ *             concurrent write waits for it and its trigger then overwrites
+ *             the copied row with the newer one);
+ *   validate  the cut-over, in the retry procedure: compare T and zdm_new_T
+ *             (row count and a CRC32 checksum of the converted rows, in one
+ *             SELECT ... INTO, i.e. one snapshot without locks: the same
+ *             comparison as an IF condition share-locks every row) and stop
+ *             if they differ; create
+ *             the reverse triggers on zdm_new_T (they write into zdm_old_T);
+ *             then one RENAME TABLE of four pairs:
+ *               zdm_old_T -> zdm_ph_T, T -> zdm_old_T, zdm_new_T -> T,
+ *               zdm_spare_T -> zdm_new_T.
+ *             Triggers move with their tables and name their targets: after
+ *             it, writes to T reach the original (now zdm_old_T) through the
+ *             reverse triggers, whose own triggers write into the spare (no
+ *             triggers), so no chain loops and a rollback swaps back with
+ *             nothing lost. MariaDB refuses RENAME TABLE under LOCK TABLES in
+ *             the same session (field-notes), which this protocol never uses;
+ *   contract  drop the triggers and the helper tables (the original data).
+ * Tables that have or are referenced by foreign keys are refused: RENAME
+ * TABLE keeps each foreign key on the table it was defined on, so the
+ * children would point at zdm_old_T after the swap.
+ */
+#include "mysq_int.h"
+
+#include <string.h>
+
+typedef struct shadow {
+    const zdm_op *op;
+    const char *t, *nw, *old, *spare, *ph, *cur; /* table names */
+    const char *pk;
+} shadow;
+
+/* The table's columns as a list: bare names, or the values of a row read from
+ * `src` (NEW., or a table alias) with the changed column through `conv`
+ * (`using` or `revert`, written over the row's columns) when there is one. */
+static const char *list(zdm_lower_ctx *cx, const shadow *sh, const char *src,
+                        const zdm_value *conv)
+{
+    const zdm_table *t = sh->op->after;
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    for (size_t i = 0; i < t->ncols; i++) {
+        const char *c = t->cols[i]->name;
+        if (i)
+            zdm_buf_puts(&b, ", ");
+        if (src && conv && strcmp(c, sh->op->col->name) == 0)
+            zdm_sqlf(&b, MQ(cx), "%R", mysq_value(cx, conv));
+        else
+            zdm_sqlf(&b, MQ(cx), "%s%I", src ? src : "", c);
+    }
+    return zdm_buf_cstr(&b);
+}
+
+/* The row a trigger writes: NEW's values, converted when `conv` is given
+ * (over a one-row derived table, so `conv` can name the columns bare). */
+static const char *new_row(zdm_lower_ctx *cx, const shadow *sh, const zdm_value *conv)
+{
+    if (!conv)
+        return zdm_sprintf(cx->arena, "VALUES (%s)", list(cx, sh, "NEW.", NULL));
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    const zdm_table *t = sh->op->after;
+    for (size_t i = 0; i < t->ncols; i++)
+        zdm_sqlf(&b, MQ(cx), "%sNEW.%I AS %I", i ? ", " : "", t->cols[i]->name, t->cols[i]->name);
+    return zdm_sqlf_str(cx->arena, MQ(cx), "SELECT %s FROM (SELECT %s) AS zdm_row",
+                        list(cx, sh, "zdm_row.", conv), zdm_buf_cstr(&b));
+}
+
+/* The changed column's value from NEW, converted by `conv`. */
+static const char *new_value(zdm_lower_ctx *cx, const shadow *sh, const zdm_value *conv)
+{
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    const zdm_table *t = sh->op->after;
+    for (size_t i = 0; i < t->ncols; i++)
+        zdm_sqlf(&b, MQ(cx), "%sNEW.%I AS %I", i ? ", " : "", t->cols[i]->name, t->cols[i]->name);
+    return zdm_sqlf_str(cx->arena, MQ(cx), "(SELECT %R FROM (SELECT %s) AS zdm_row)",
+                        mysq_value(cx, conv), zdm_buf_cstr(&b));
+}
+
+/* "c = NEW.c, ..." for an UPDATE of the row by its key: an UPDATE locks only
+ * that record, where a REPLACE (delete and insert) also locks the gap
+ * beside it, which the copy may be inserting into. */
+static const char *set_list(zdm_lower_ctx *cx, const shadow *sh, const zdm_value *conv)
+{
+    const zdm_table *t = sh->op->after;
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    for (size_t i = 0; i < t->ncols; i++) {
+        const char *c = t->cols[i]->name;
+        if (strcmp(c, sh->pk) == 0)
+            continue;
+        if (b.len)
+            zdm_buf_puts(&b, ", ");
+        if (conv && strcmp(c, sh->op->col->name) == 0)
+            zdm_sqlf(&b, MQ(cx), "%I = %s", c, new_value(cx, sh, conv));
+        else
+            zdm_sqlf(&b, MQ(cx), "%I = NEW.%I", c, c);
+    }
+    return zdm_buf_cstr(&b);
+}
+
+/* Trigger DDL: a prepared statement in the retry procedure on MariaDB, a
+ * plain statement on MySQL (which prepares no trigger DDL). */
+static const char *trigger_ddl(zdm_lower_ctx *cx, const char *const *stmts, size_t n)
+{
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    bool maria = mysq_st(cx)->flavour == MYSQ_MARIADB;
+    for (size_t i = 0; i < n; i++) {
+        if (maria)
+            zdm_sqlf(&b, MQ(cx),
+                     "%sPREPARE zdm_s FROM %L;\n                EXECUTE zdm_s;\n"
+                     "                DEALLOCATE PREPARE zdm_s",
+                     i ? ";\n                " : "", stmts[i]);
+        else
+            zdm_sqlf(&b, MQ(cx), "%s$$\n", stmts[i]);
+    }
+    if (maria)
+        return mysq_ddl_sql(cx, NULL, zdm_buf_cstr(&b));
+    return zdm_sprintf(cx->arena, "DELIMITER $$\n%sDELIMITER ;\n", zdm_buf_cstr(&b));
+}
+
+static const char *trig(zdm_lower_ctx *cx, const char *tag, const shadow *sh, const char *ev)
+{
+    return zdm_sprintf(cx->arena, "zdm_%s_%s_%s", tag, sh->t, ev);
+}
+
+/* AFTER triggers on `on` that keep `to` in step (rows converted by `conv`). */
+static const char *mirror_sql(zdm_lower_ctx *cx, const shadow *sh, const char *on,
+                              const char *to, const char *tag, const zdm_value *conv,
+                              bool cursor)
+{
+    const char *names = list(cx, sh, NULL, NULL), *row = new_row(cx, sh, conv);
+    const char *ins = trig(cx, tag, sh, "ins"), *upd = trig(cx, tag, sh, "upd"),
+               *del = trig(cx, tag, sh, "del");
+    /* Rows at or past the copy's cursor are left to the copy, which reads
+     * them later with a share lock (their latest version): the triggers and
+     * the copy never write the same row, so the copy meets no duplicate. */
+    const char *decl = cursor ? zdm_sqlf_str(cx->arena, MQ(cx),
+                                             "    DECLARE zdm_hi BIGINT;\n"
+                                             "    SELECT hi INTO zdm_hi FROM %I WHERE id = 1 LOCK IN SHARE MODE;\n",
+                                             sh->cur)
+                              : "";
+    const char *when = cursor ? zdm_sqlf_str(cx->arena, MQ(cx), "NEW.%I < zdm_hi", sh->pk) : "TRUE";
+    const char *stmts[] = {
+        zdm_sqlf_str(cx->arena, MQ(cx), "DROP TRIGGER IF EXISTS %I", ins),
+        zdm_sqlf_str(cx->arena, MQ(cx), "DROP TRIGGER IF EXISTS %I", upd),
+        zdm_sqlf_str(cx->arena, MQ(cx), "DROP TRIGGER IF EXISTS %I", del),
+        zdm_sqlf_str(cx->arena, MQ(cx),
+                     "CREATE TRIGGER %I AFTER INSERT ON %I FOR EACH ROW BEGIN\n%s"
+                     "    IF %s THEN REPLACE INTO %I (%s) %s; END IF;\nEND",
+                     ins, on, decl, when, to, names, row),
+        zdm_sqlf_str(cx->arena, MQ(cx),
+                     "CREATE TRIGGER %I AFTER UPDATE ON %I FOR EACH ROW BEGIN\n%s"
+                     "    IF NOT (OLD.%I <=> NEW.%I) THEN\n"
+                     "        DELETE FROM %I WHERE %I = OLD.%I;\n"
+                     "        IF %s THEN REPLACE INTO %I (%s) %s; END IF;\n"
+                     "    ELSEIF %s THEN\n        UPDATE %I SET %s WHERE %I = NEW.%I;\n"
+                     "    END IF;\nEND",
+                     upd, on, decl, sh->pk, sh->pk, to, sh->pk, sh->pk, when, to, names, row,
+                     when, to, set_list(cx, sh, conv), sh->pk, sh->pk),
+        zdm_sqlf_str(cx->arena, MQ(cx),
+                     "CREATE TRIGGER %I AFTER DELETE ON %I FOR EACH ROW DELETE FROM %I WHERE %I "
+                     "= OLD.%I",
+                     del, on, to, sh->pk, sh->pk),
+    };
+    return trigger_ddl(cx, stmts, 6);
+}
+
+static const char *drop_mirror_sql(zdm_lower_ctx *cx, const shadow *sh, const char *tag)
+{
+    const char *stmts[] = {
+        zdm_sqlf_str(cx->arena, MQ(cx), "DROP TRIGGER IF EXISTS %I", trig(cx, tag, sh, "ins")),
+        zdm_sqlf_str(cx->arena, MQ(cx), "DROP TRIGGER IF EXISTS %I", trig(cx, tag, sh, "upd")),
+        zdm_sqlf_str(cx->arena, MQ(cx), "DROP TRIGGER IF EXISTS %I", trig(cx, tag, sh, "del")),
+    };
+    return trigger_ddl(cx, stmts, 3);
+}
+
+static const char *drop_tables_sql(zdm_lower_ctx *cx, const char *const *names, size_t n)
+{
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    for (size_t i = 0; i < n; i++)
+        zdm_sqlf(&b, MQ(cx), "DROP TABLE IF EXISTS %I;\n", names[i]);
+    return zdm_buf_cstr(&b);
+}
+
+static const char *create_shadow_sql(zdm_lower_ctx *cx, const shadow *sh)
+{
+    zdm_table nt = *sh->op->after;
+    nt.name.name = sh->nw;
+    return zdm_sqlf_str(cx->arena, MQ(cx),
+                        "%s;\nCREATE TABLE IF NOT EXISTS %I LIKE %I;\n"
+                        "CREATE TABLE IF NOT EXISTS %I LIKE %I;\n"
+                        "CREATE TABLE IF NOT EXISTS %I (id TINYINT PRIMARY KEY, hi BIGINT NOT "
+                        "NULL) ENGINE=InnoDB;\n"
+                        "INSERT IGNORE INTO %I (id, hi) VALUES (1, -9223372036854775807);\n",
+                        mysq_create_table_sql(cx, &nt), sh->old, sh->t, sh->spare, sh->nw,
+                        sh->cur, sh->cur);
+}
+
+static const char *copy_sql(zdm_lower_ctx *cx, const shadow *sh, uint64_t batch)
+{
+    const zdm_plan_defaults *d = &cx->plan->defaults;
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    zdm_buf_puts(&b, "DROP PROCEDURE IF EXISTS zdm_step;\nDELIMITER $$\n"
+                     "CREATE PROCEDURE zdm_step()\nBEGIN\n"
+                     "    DECLARE zdm_lo, zdm_max BIGINT;\n"
+                     "    DECLARE zdm_tries INT DEFAULT 0;\n");
+    zdm_sqlf(&b, MQ(cx),
+             "    SELECT coalesce(min(%I), 0), coalesce(max(%I), -1) INTO zdm_lo, zdm_max FROM "
+             "%I;\n",
+             sh->pk, sh->pk, sh->t);
+    zdm_buf_puts(&b, "    WHILE zdm_lo <= zdm_max DO\n        BEGIN\n"
+                     "            DECLARE EXIT HANDLER FOR 1205, 1213\n            BEGIN\n"
+                     "                ROLLBACK;\n"
+                     "                SET zdm_tries = zdm_tries + 1;\n");
+    zdm_buf_printf(&b,
+                   "                IF zdm_tries > %u THEN RESIGNAL; END IF;\n"
+                   "                DO SLEEP(LEAST(%.3f, %.3f * POW(2, zdm_tries - 1)) * "
+                   "(0.5 + RAND() / 2));\n            END;\n",
+                   d->retries, (double)d->retry_cap_ms / 1000.0,
+                   (double)d->retry_base_ms / 1000.0);
+    /* The last range is open-ended and moves the cursor past every key:
+     * rows inserted meanwhile wait for it (its share lock reaches the end of
+     * the index), and every later write goes through the triggers. */
+    const char *names = list(cx, sh, NULL, NULL);
+    const char *vals = list(cx, sh, "zdm_row.", sh->op->using_);
+    unsigned long long n = (unsigned long long)batch;
+    zdm_sqlf(&b, MQ(cx),
+             "            START TRANSACTION;\n"
+             "            IF zdm_lo + %llu <= zdm_max THEN\n"
+             "                INSERT IGNORE INTO %I (%s) SELECT %s FROM %I AS zdm_row FORCE INDEX (PRIMARY) WHERE %I >= "
+             "zdm_lo AND %I < zdm_lo + %llu LOCK IN SHARE MODE;\n"
+             "                UPDATE %I SET hi = zdm_lo + %llu WHERE id = 1;\n"
+             "            ELSE\n"
+             "                INSERT IGNORE INTO %I (%s) SELECT %s FROM %I AS zdm_row FORCE INDEX (PRIMARY) WHERE %I >= "
+             "zdm_lo LOCK IN SHARE MODE;\n"
+             "                UPDATE %I SET hi = 9223372036854775807 WHERE id = 1;\n"
+             "            END IF;\n"
+             "            COMMIT;\n",
+             n, sh->nw, names, vals, sh->t, sh->pk, sh->pk, n, sh->cur, n, sh->nw, names, vals,
+             sh->t, sh->pk, sh->cur);
+    zdm_buf_printf(&b,
+                   "            SET zdm_lo = zdm_lo + %llu, zdm_tries = 0;\n        END;\n"
+                   "    END WHILE;\nEND$$\nDELIMITER ;\nCALL zdm_step();\n"
+                   "DROP PROCEDURE IF EXISTS zdm_step;\n",
+                   (unsigned long long)batch);
+    return zdm_buf_cstr(&b);
+}
+
+/* One statement, one snapshot: T's rows converted equal the shadow's. */
+static const char *same_cond(zdm_lower_ctx *cx, const shadow *sh, const char *from,
+                             const char *to, const zdm_value *conv)
+{
+    return zdm_sqlf_str(
+        cx->arena, MQ(cx),
+        "(SELECT count(*) FROM %I) = (SELECT count(*) FROM %I) AND "
+        "(SELECT coalesce(BIT_XOR(CRC32(CONCAT_WS('|', %s))), 0) FROM %I AS zdm_row) = "
+        "(SELECT coalesce(BIT_XOR(CRC32(CONCAT_WS('|', %s))), 0) FROM %I AS zdm_row)",
+        from, to, list(cx, sh, "zdm_row.", conv), from, list(cx, sh, "zdm_row.", NULL), to);
+}
+
+static const char *rename4(zdm_lower_ctx *cx, const char *const *p)
+{
+    return zdm_sqlf_str(cx->arena, MQ(cx), "RENAME TABLE %I TO %I, %I TO %I, %I TO %I, %I TO %I",
+                        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+}
+
+static const char *cutover_sql(zdm_lower_ctx *cx, const shadow *sh)
+{
+    const char *fwd[] = {sh->old, sh->ph, sh->t, sh->old, sh->nw, sh->t, sh->spare, sh->nw};
+    zdm_name ph = {NULL, sh->ph};
+    const char *check = zdm_sqlf_str(
+        cx->arena, MQ(cx),
+        "SELECT (%s) INTO @zdm_same;\n"
+        "            IF NOT @zdm_same THEN\n                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
+        "'zdm: the shadow table differs from the table (count or checksum)';\n"
+        "            END IF;\n            %s",
+        same_cond(cx, sh, sh->t, sh->nw, sh->op->using_), rename4(cx, fwd));
+    return zdm_sprintf(cx->arena, "%s%s", mirror_sql(cx, sh, sh->nw, sh->old, "rev",
+                                                     sh->op->revert, false),
+                       mysq_ddl_sql(cx,
+                                    zdm_sprintf(cx->arena, "%s AND %s",
+                                                mysq_cond_table(cx, &ph, false),
+                                                mysq_cond_table(cx, &(zdm_name){NULL, sh->nw},
+                                                                true)),
+                                    check));
+}
+
+static const char *swap_back_sql(zdm_lower_ctx *cx, const shadow *sh)
+{
+    const char *back[] = {sh->nw, sh->spare, sh->t, sh->nw, sh->old, sh->t, sh->ph, sh->old};
+    zdm_name ph = {NULL, sh->ph};
+    return zdm_sprintf(cx->arena, "%s%s",
+                       mysq_ddl_sql(cx,
+                                    zdm_sprintf(cx->arena, "%s AND %s",
+                                                mysq_cond_table(cx, &ph, true),
+                                                mysq_cond_table(cx, &(zdm_name){NULL, sh->old},
+                                                                true)),
+                                    rename4(cx, back)),
+                       drop_mirror_sql(cx, sh, "rev"));
+}
+
+static int refuse(zdm_lower_ctx *cx, const zdm_op *op, const char *why)
+{
+    return zdm_lower_error(cx, op, ZDM_E_UNSUPPORTED,
+                           "change the type by adding a new column, backfilling it and "
+                           "switching the application to it",
+                           "changing the type of column %s is not supported for target %s: %s",
+                           mysq_qcol(cx, &op->table, op->col->name), cx->target->canonical, why);
+}
+
+/* Why the shadow-table plan cannot take `op`, or NULL. */
+static const char *blocker(zdm_lower_ctx *cx, const zdm_op *op)
+{
+    const zdm_table *t = op->before;
+    if (!mysq_int_pk(t))
+        return "the shadow-table copy needs a single-column integer primary key";
+    for (size_t i = 0; i < t->ncons; i++)
+        if (t->cons[i]->kind == ZDM_CON_FOREIGN ||
+            (t->cons[i]->kind == ZDM_CON_CHECK && mysq_st(cx)->flavour == MYSQ_MYSQL))
+            return "the table has a foreign key or check (their names are unique per database, "
+                   "so the shadow table cannot carry them)";
+    const zdm_schema *sc = cx->mig->base;
+    for (size_t i = 0; sc && i < sc->tables.len; i++)
+        for (size_t j = 0; j < sc->tables.items[i]->ncons; j++) {
+            const zdm_constraint *k = sc->tables.items[i]->cons[j];
+            if (k->kind == ZDM_CON_FOREIGN && zdm_name_eq(k->ref_table, op->table))
+                return "a foreign key references the table (RENAME TABLE would leave it on "
+                       "the old copy)";
+        }
+    if (strcmp(mysq_int_pk(t), op->col->name) == 0)
+        return "the shadow-table plan does not change the primary key's own type yet";
+    for (size_t i = 0; i < cx->mig->ops.len; i++) {
+        const zdm_op *o = cx->mig->ops.items[i];
+        if (o != op && zdm_name_eq(o->table, op->table))
+            return "the shadow-table plan must be the only change to its table in a migration";
+    }
+    return NULL;
+}
+
+int mysq_lower_shadow(zdm_lower_ctx *cx, const zdm_op *op)
+{
+    const char *why = blocker(cx, op);
+    if (why)
+        return refuse(cx, op, why);
+    shadow sh = {op, op->table.name, NULL, NULL, NULL, NULL, NULL, mysq_int_pk(op->before)};
+    sh.nw = zdm_sprintf(cx->arena, "zdm_new_%s", sh.t);
+    sh.old = zdm_sprintf(cx->arena, "zdm_old_%s", sh.t);
+    sh.spare = zdm_sprintf(cx->arena, "zdm_spare_%s", sh.t);
+    sh.ph = zdm_sprintf(cx->arena, "zdm_ph_%s", sh.t);
+    sh.cur = zdm_sprintf(cx->arena, "zdm_cur_%s", sh.t);
+    const char *qc = mysq_qcol(cx, &op->table, op->col->name);
+    const char *ty = zdm_coltype_str(cx->arena, &op->col->type);
+    const char *helpers[] = {sh.nw, sh.old, sh.spare, sh.ph, sh.cur};
+
+    zdm_step *s = mysq_step(cx, op, ZDM_PHASE_EXPAND,
+                            zdm_sprintf(cx->arena, "create the shadow of %s (%s as %s)", sh.t, qc, ty));
+    s->why = "The table is rebuilt beside the original in the new shape; the application keeps "
+             "using the original.";
+    s->lock = "none (new tables)";
+    s->lock_level = ZDM_LOCK_NONE;
+    s->retried = false;
+    s->forward = mysq_step_sql(cx, create_shadow_sql(cx, &sh));
+    s->rollback = mysq_step_sql(cx, drop_tables_sql(cx, helpers, 5));
+
+    s = mysq_step(cx, op, ZDM_PHASE_EXPAND,
+                  zdm_sprintf(cx->arena, "mirror triggers from %s to %s", sh.t, sh.nw));
+    s->why = "Every insert, update and delete on the table is repeated on the shadow, in the "
+             "same transaction.";
+    s->retried = mysq_st(cx)->flavour == MYSQ_MARIADB;
+    s->forward = mysq_step_sql(cx, mirror_sql(cx, &sh, sh.t, sh.nw, "fwd", op->using_, true));
+    s->rollback = mysq_step_sql(cx, drop_mirror_sql(cx, &sh, "fwd"));
+    mysq_pre_long_trx(cx, s);
+    zdm_step_risk(cx->plan, s, ZDM_RISK_TRIGGER_OVERHEAD,
+                  "Every write to the table writes the shadow too (and, after the cut-over, "
+                  "the original), in the same transaction.",
+                  "The triggers are dropped in the contract phase.");
+    zdm_step_risk(cx->plan, s, ZDM_RISK_CONSTRAINT_FAIL,
+                  zdm_sprintf(cx->arena,
+                              "A value the new type cannot hold makes the application's write "
+                              "fail in the trigger (strict sql_mode) until %s is changed back.",
+                              qc),
+                  "Check the values first (verify_pre.sql does for a narrowing cast).");
+
+    uint64_t batch = mysq_st(cx)->batch;
+    s = mysq_step(cx, op, ZDM_PHASE_BACKFILL,
+                  zdm_sprintf(cx->arena, "copy %s into %s", sh.t, sh.nw));
+    s->kind = ZDM_STEP_BACKFILL;
+    s->lock = "shared row locks of one primary-key range at a time";
+    s->lock_level = ZDM_LOCK_ROWS;
+    s->scans = true;
+    s->why = "One INSERT IGNORE ... SELECT per primary-key range: it share-locks the range's rows "
+             "while it copies them, and rows the triggers wrote first are kept (they are newer).";
+    mysq_estimate(cx, s, &op->table, op->rows, MYSQ_UPDATE_RPS, "batched copy");
+    s->forward = mysq_step_sql(cx, copy_sql(cx, &sh, batch));
+    s->rollback = mysq_step_sql(cx, "-- nothing to undo here: the shadow table is dropped by "
+                                    "undoing its create step\n");
+    zdm_step_risk(cx->plan, s, ZDM_RISK_TABLE_REWRITE,
+                  "The shadow is a full second copy of the table: it needs that much free disk.",
+                  "Check free disk against the table's size first.");
+    zdm_step_risk(cx->plan, s, ZDM_RISK_REPLICA_LAG,
+                  "Every copied range is replicated.", "Watch Seconds_Behind_Master.");
+    s = mysq_step(cx, op, ZDM_PHASE_VALIDATE,
+                  zdm_sprintf(cx->arena, "cut over: swap %s in for %s", sh.nw, sh.t));
+    s->why = "One atomic RENAME TABLE of four pairs puts the shadow in the table's place after a "
+             "count and checksum comparison; reverse triggers keep the original in step, so a "
+             "rollback swaps back with nothing lost.";
+    s->lock = "exclusive metadata lock for the RENAME (brief)";
+    s->scans = true;
+    mysq_estimate(cx, s, &op->table, op->rows * 2, MYSQ_SCAN_RPS,
+                  "checksum scan of both tables");
+    s->forward = mysq_step_sql(cx, cutover_sql(cx, &sh));
+    s->rollback = mysq_step_sql(cx, swap_back_sql(cx, &sh));
+    mysq_pre_long_trx(cx, s);
+    mysq_post(cx, s, zdm_sprintf(cx->arena, "column %s is %s", qc, ty),
+              mysq_cond_column_shape(cx, &op->table, op->col));
+
+    s = mysq_step(cx, op, ZDM_PHASE_CONTRACT,
+                  zdm_sprintf(cx->arena, "drop the original of %s and the helper tables", sh.t));
+    s->why = "The application runs on the new table; the copy kept for a rollback goes.";
+    const char *contract_helpers[] = {sh.old, sh.nw, sh.ph, sh.cur};
+    s->forward = mysq_step_sql(cx, zdm_sprintf(cx->arena, "%s%s%s",
+                                               drop_mirror_sql(cx, &sh, "rev"),
+                                               drop_mirror_sql(cx, &sh, "fwd"),
+                                               drop_tables_sql(cx, contract_helpers, 4)));
+    for (size_t i = 0; i < 4; i++)
+        mysq_post(cx, s, zdm_sprintf(cx->arena, "helper table %s is gone", contract_helpers[i]),
+                  mysq_cond_table(cx, &(zdm_name){NULL, contract_helpers[i]}, false));
+    zdm_plan_checkpoint(cx->plan, ZDM_PHASE_CONTRACT,
+                        zdm_sprintf(cx->arena,
+                                    "Until the contract phase has run, the application writes "
+                                    "no value into %s that the old type cannot hold: the reverse "
+                                    "triggers copy every write into the original table, and "
+                                    "such a write fails there.",
+                                    qc));
+    const mysq_algo *back = mysq_algo_for(cx, MYSQ_ALGO_CHANGE_TYPE);
+    s->rollback = mysq_step_sql(
+        cx, mysq_ddl_sql(cx, zdm_sprintf(cx->arena, "NOT %s",
+                                         mysq_cond_table(cx, &(zdm_name){NULL, sh.old}, true)),
+                         zdm_sprintf(cx->arena, "ALTER TABLE %s MODIFY COLUMN %s, ALGORITHM=%s, "
+                                                "LOCK=%s",
+                                     zdm_sqlf_str(cx->arena, MQ(cx), "%I", sh.t),
+                                     mysq_column_def(cx, op->before, op->old_col),
+                                     back->algorithm, back->lock)));
+    s->rollback_note = zdm_sprintf(cx->arena,
+                                   "after the contract phase the original is gone: the type is "
+                                   "changed back in place by a copy (ALGORITHM=%s, LOCK=%s: "
+                                   "writes wait)",
+                                   back->algorithm, back->lock);
+    zdm_step_risk(cx->plan, s, ZDM_RISK_DATA_LOSS,
+                  "The original table is dropped: a rollback from here copies the table under a "
+                  "lock.",
+                  "Keep the contract phase until the new type has been in use long enough.");
+    return 0;
+}

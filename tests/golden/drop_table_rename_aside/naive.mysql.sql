@@ -1,0 +1,1 @@
+RENAME TABLE audit_log TO zdm_dropped_audit_log;

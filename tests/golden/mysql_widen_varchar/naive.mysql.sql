@@ -1,0 +1,1 @@
+ALTER TABLE accounts MODIFY handle VARCHAR(60) NOT NULL;

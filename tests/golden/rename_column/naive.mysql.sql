@@ -1,0 +1,1 @@
+ALTER TABLE customers RENAME COLUMN fullname TO display_name;

@@ -1,0 +1,1 @@
+ALTER TABLE users MODIFY name TEXT NOT NULL;
