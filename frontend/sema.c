@@ -251,7 +251,7 @@ zdm_migration *sema__run(zdm_arena *a, zdm_diags *d, const ast_file *file,
     sema c = {.a = a, .d = d, .src = file->src, .file = file};
     c.m = ZDM_NEW(a, zdm_migration);
     c.m->src = file->src;
-    c.m->settings = (zdm_settings){-1, -1, -1, -1};
+    c.m->settings = (zdm_settings){-1, -1, -1, -1, -1};
     c.m->base = base ? base : zdm_schema_new(a);
     c.s = zdm_schema_copy(c.m->base);
     for (c.at = 0; c.at < file->stmts.len; c.at++) {

@@ -95,13 +95,16 @@ uint64_t sema_assumed_rows(sema *c, zdm_name table)
 
 /* ---- set ------------------------------------------------------------------------- */
 
+#define MAX_WORKERS 1024.0 /* max_parallel_maintenance_workers' own limit */
+
 static const char *const setting_names[] = {"lock_timeout", "statement_timeout", "batch",
-                                            "batch_pause"};
+                                            "batch_pause", "index_workers"};
+#define NSETTINGS 5
 
 static int64_t *setting_slot(zdm_settings *s, int i)
 {
     int64_t *slots[] = {&s->lock_timeout_ms, &s->statement_timeout_ms, &s->batch,
-                        &s->batch_pause_ms};
+                        &s->batch_pause_ms, &s->index_workers};
     return slots[i];
 }
 
@@ -120,6 +123,16 @@ static int64_t check_value(sema *c, const ast_setting *set, int which)
             set->value > MAX_BATCH) {
             value_error(c, set, "needs a whole number of rows from 1 to 10M",
                         "Write a row count, e.g. set batch = 5000;");
+            return -1;
+        }
+        return (int64_t)set->value;
+    }
+    if (which == 4) {
+        if (set->kind != AST_SETV_NUMBER || floor(set->value) != set->value || set->value < 0 ||
+            set->value > MAX_WORKERS) {
+            value_error(c, set, "needs a whole number of workers from 0 to 1024",
+                        "Write 0 to build each index in one process (the default), or the "
+                        "number of parallel workers to allow, e.g. set index_workers = 2;");
             return -1;
         }
         return (int64_t)set->value;
@@ -146,19 +159,19 @@ static void unknown_setting(sema *c, const ast_setting *set)
 {
     zdm_diag *g = zdm_diag_add(c->d, ZDM_ERROR, SEMA_E_SETTING_UNKNOWN, c->src, set->name.span,
                                "unknown setting \"%s\"", set->name.name);
-    const char *s = sema_suggest(set->name.name, setting_names, 4);
+    const char *s = sema_suggest(set->name.name, setting_names, NSETTINGS);
     if (s)
         zdm_diag_hint(g, c->a, "Did you mean \"%s\"?", s);
     else
-        zdm_diag_hint(g, c->a, "The settings are lock_timeout, statement_timeout, batch and "
-                               "batch_pause.");
+        zdm_diag_hint(g, c->a, "The settings are lock_timeout, statement_timeout, batch, "
+                               "batch_pause and index_workers.");
 }
 
 void sema_set(sema *c, const ast_stmt *st)
 {
     const ast_setting *set = &st->u.set;
     int which = -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < NSETTINGS; i++)
         if (strcmp(set->name.name, setting_names[i]) == 0)
             which = i;
     if (which < 0) {

@@ -85,7 +85,7 @@ typedef struct sema {
     zdm_migration *m;
     bool changed;           /* a change statement came before */
     zdm_span title_span;
-    zdm_span set_span[4];   /* where each setting was given (end == 0: not yet) */
+    zdm_span set_span[5];   /* where each setting was given (end == 0: not yet) */
     zdm_vec(sema_assume) assumes;
     zdm_vec(sema_deferral) deferred;
 } sema;

@@ -340,6 +340,9 @@ void zdm_ir_dump(zdm_buf *b, const zdm_migration *m)
     put_ms(b, "statement_timeout", m->settings.statement_timeout_ms, "ms");
     put_ms(b, "batch", m->settings.batch, "");
     put_ms(b, "batch_pause", m->settings.batch_pause_ms, "ms");
+    /* only when given: the dumps of every file without it stay as they were */
+    if (m->settings.index_workers >= 0)
+        put_ms(b, "index_workers", m->settings.index_workers, "");
     zdm_buf_putc(b, '\n');
     for (size_t i = 0; i < m->ops.len; i++)
         put_op(b, m, i, m->ops.items[i]);

@@ -189,9 +189,11 @@ typedef struct zdm_op {
     uint64_t rows;              /* assumed rows of `table`; 0 when unknown */
 } zdm_op;
 
-/* Settings from `set`; -1 means "not set in the file" (the backend's default). */
+/* Settings from `set`; -1 means "not set in the file" (the backend's default).
+ * index_workers: parallel workers of a concurrent index build (PostgreSQL's
+ * max_parallel_maintenance_workers for that statement). */
 typedef struct zdm_settings {
-    int64_t lock_timeout_ms, statement_timeout_ms, batch, batch_pause_ms;
+    int64_t lock_timeout_ms, statement_timeout_ms, batch, batch_pause_ms, index_workers;
 } zdm_settings;
 
 typedef struct zdm_migration {

@@ -74,6 +74,9 @@ static void quote_literal(zdm_buf *out, const char *s)
 /* Safe defaults, stated in every plan (docs/backends/postgres.md). */
 #define PG_LOCK_TIMEOUT_MS 500
 #define PG_BATCH 5000
+/* A concurrent index build in one process: a parallel build takes every core
+ * of a small server from the writers (docs/benchmarks.md, "Headline"). */
+#define PG_INDEX_WORKERS 0
 #define PG_RETRIES 10
 #define PG_RETRY_BASE_MS 200
 #define PG_RETRY_CAP_MS 5000
@@ -99,6 +102,7 @@ static int pg_begin(zdm_lower_ctx *cx)
     st->stmt_timeout_ms = set->statement_timeout_ms > 0 ? set->statement_timeout_ms : 0;
     st->batch = set->batch > 0 ? (uint64_t)set->batch : PG_BATCH;
     st->pause_ms = set->batch_pause_ms > 0 ? set->batch_pause_ms : 0;
+    st->index_workers = set->index_workers >= 0 ? set->index_workers : PG_INDEX_WORKERS;
     d->lock_timeout_ms = st->lock_timeout_ms;
     d->statement_timeout_ms = st->stmt_timeout_ms;
     d->batch = st->batch;

@@ -6,6 +6,12 @@
  * fails leaves an INVALID index behind; the step first drops such a leftover
  * (found in pg_index) with a \gexec, then builds with IF NOT EXISTS, so a rerun
  * after any failure finishes the job.
+ *
+ * The build runs with max_parallel_maintenance_workers set for it alone
+ * (`set index_workers`, default 0): a parallel build's workers compete with
+ * the application for every core, which on a small server stalls writers for
+ * seconds while the build runs (docs/benchmarks.md, "Headline"). The setting
+ * is reset after the statement, as the scripts also run as one psql session.
  */
 #include "pgsql_int.h"
 
@@ -38,12 +44,15 @@ const char *pgsql_create_index_sql(zdm_lower_ctx *cx, const zdm_index *ix)
              "SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %%s', i.indexrelid::regclass)\n"
              "  FROM pg_catalog.pg_index i\n"
              " WHERE i.indexrelid = to_regclass(%L) AND NOT i.indisvalid \\gexec\n"
+             "SET max_parallel_maintenance_workers = %lld;\n"
              "CREATE %sINDEX CONCURRENTLY IF NOT EXISTS %I ON %N ",
-             pgsql_regclass(cx, &in), ix->unique ? "UNIQUE " : "", ix->name, &ix->table);
+             pgsql_regclass(cx, &in),
+             (long long)pgsql_st(cx)->index_workers,
+             ix->unique ? "UNIQUE " : "", ix->name, &ix->table);
     put_elems(cx, &b, ix);
     if (ix->where)
         zdm_sqlf(&b, PG, " WHERE %R", pgsql_value(cx, ix->where));
-    zdm_buf_puts(&b, ";\n");
+    zdm_buf_puts(&b, ";\nRESET max_parallel_maintenance_workers;\n");
     return zdm_buf_cstr(&b);
 }
 

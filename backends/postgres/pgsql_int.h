@@ -57,6 +57,7 @@ typedef struct pgsql_state {
     int64_t stmt_timeout_ms;    /* from the file; 0: size per step */
     uint64_t batch;
     int64_t pause_ms;
+    int64_t index_workers;      /* max_parallel_maintenance_workers of a concurrent build */
     zdm_vec(pgsql_sync *) syncs;
 } pgsql_state;
 

@@ -15,7 +15,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('idx_orders_customer_id') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_orders_customer_id ON orders (customer_id);
+RESET max_parallel_maintenance_workers;
 
 -- step 02 [expand] add foreign key NOT VALID orders.orders_customer_fk
 --   lock: SHARE ROW EXCLUSIVE (brief) on orders and customers; in a transaction; retried on lock timeout

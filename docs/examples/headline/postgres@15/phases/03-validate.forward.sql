@@ -15,7 +15,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('idx_users_email_norm') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS idx_users_email_norm ON users (email_normalized);
+RESET max_parallel_maintenance_workers;
 
 -- step 05 [validate] add CHECK (IS NOT NULL) NOT VALID on users.email_normalized
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout

@@ -112,7 +112,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('events_pkey') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS events_pkey ON events (id);
+RESET max_parallel_maintenance_workers;
 
 -- step 06 [validate] add primary key using index events.events_pkey
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout

@@ -141,7 +141,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('zdm_new_players_team_jersey') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS zdm_new_players_team_jersey ON players (zdm_new_team_id, jersey);
+RESET max_parallel_maintenance_workers;
 
 -- step 05 [validate] add foreign key zdm_new_players_team_id_fkey on players.zdm_new_team_id NOT VALID (for players_team_id_fkey)
 --   lock: SHARE ROW EXCLUSIVE on both tables (brief); in a transaction; retried on lock timeout

@@ -141,7 +141,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('zdm_new_orders_amount') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS zdm_new_orders_amount ON orders (zdm_new_amount);
+RESET max_parallel_maintenance_workers;
 
 -- DEPLOY CHECKPOINT (between validate and contract): Columns of orders change type at the contract's swap: before contract, every application instance must write values both types accept.
 

@@ -177,7 +177,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('idx_items_status') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_items_status ON items (status);
+RESET max_parallel_maintenance_workers;
 
 -- DEPLOY CHECKPOINT (between validate and contract): Check the backfilled values of items.status, items.name before running contract: after contract the backfilled column's old values are gone.
 

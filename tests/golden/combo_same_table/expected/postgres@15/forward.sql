@@ -216,7 +216,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('zdm_new_members_nick') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS zdm_new_members_nick ON members (handle);
+RESET max_parallel_maintenance_workers;
 
 -- DEPLOY CHECKPOINT (between validate and contract): Deploy the application version that uses the new column names of members before running contract (it works from the end of expand on: the trigger keeps old and new names in step both ways). Columns of members change type at the contract's swap: before contract, every application instance must write values both types accept.
 

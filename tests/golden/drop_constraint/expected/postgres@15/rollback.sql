@@ -56,7 +56,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('orders_code_key') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS orders_code_key ON orders (code);
+RESET max_parallel_maintenance_workers;
 SET lock_timeout = '500ms';
 SET statement_timeout = '62s';
 DO $zdm$

@@ -65,7 +65,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('orders_account_idx') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_account_idx ON orders (account_id);
+RESET max_parallel_maintenance_workers;
 
 -- ==== phase 3: validate ====
 

@@ -181,7 +181,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('zdm_new_line_items_by_price_a289c582') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS zdm_new_line_items_by_price_a289c582 ON "Line Items" (zdm_new_unit_price_252d30b3 DESC);
+RESET max_parallel_maintenance_workers;
 
 -- step 06 [validate] add CHECK (IS NOT NULL) NOT VALID on Line Items.zdm_new_unit_price_252d30b3
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
@@ -225,7 +227,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('zdm_new_line_items_by_sku_0463c412') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS zdm_new_line_items_by_sku_0463c412 ON "Line Items" ("Sku Code");
+RESET max_parallel_maintenance_workers;
 
 -- DEPLOY CHECKPOINT (between validate and contract): Deploy the application version that uses the new column names of Line Items before running contract (it works from the end of expand on: the trigger keeps old and new names in step both ways). Columns of Line Items change type at the contract's swap: before contract, every application instance must write values both types accept.
 

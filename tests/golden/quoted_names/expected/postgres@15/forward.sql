@@ -148,7 +148,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('"Order Items by ""select"""') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "Order Items by ""select""" ON "Order Items" ("select", "Qty" DESC);
+RESET max_parallel_maintenance_workers;
 
 -- step 05 [validate] add CHECK (IS NOT NULL) NOT VALID on Order Items.select
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout

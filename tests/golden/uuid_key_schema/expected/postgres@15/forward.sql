@@ -523,7 +523,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('app."Events by v"') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "Events by v" ON app."Events" (v DESC, (lower(label)));
+RESET max_parallel_maintenance_workers;
 
 -- step 16 [validate] create index Events scratch on app.Events
 --   lock: SHARE UPDATE EXCLUSIVE; outside a transaction block
@@ -533,7 +535,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('app."Events scratch"') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "Events scratch" ON app."Events" (label);
+RESET max_parallel_maintenance_workers;
 
 -- DEPLOY CHECKPOINT (between validate and contract): Deploy the application version that writes app.Events.score, app.Events.tier itself before running contract.
 

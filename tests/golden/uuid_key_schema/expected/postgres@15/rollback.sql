@@ -82,7 +82,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('app."Events scratch"') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "Events scratch" ON app."Events" (label);
+RESET max_parallel_maintenance_workers;
 
 -- ==== phase 3: validate ====
 
@@ -107,7 +109,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('app."Events by v"') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "Events by v" ON app."Events" (v);
+RESET max_parallel_maintenance_workers;
 
 -- step 13 [validate] undo: drop the helper NOT NULL check on app.Events.score
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout

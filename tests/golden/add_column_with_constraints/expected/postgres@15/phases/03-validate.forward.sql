@@ -15,7 +15,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('orders_code_key') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS orders_code_key ON orders (code);
+RESET max_parallel_maintenance_workers;
 
 -- step 11 [validate] add unique constraint using index orders.orders_code_key
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout

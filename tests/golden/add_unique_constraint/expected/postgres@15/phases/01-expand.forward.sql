@@ -15,7 +15,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('users_tenant_id_email_key') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_tenant_id_email_key ON users (tenant_id, email);
+RESET max_parallel_maintenance_workers;
 
 -- step 02 [expand] add unique constraint using index users.users_tenant_id_email_key
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout

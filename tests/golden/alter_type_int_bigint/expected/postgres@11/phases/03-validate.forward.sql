@@ -15,7 +15,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('zdm_new_events_score') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS zdm_new_events_score ON events (zdm_new_score);
+RESET max_parallel_maintenance_workers;
 
 -- step 05 [validate] create index zdm_new_events_kind_score on events.zdm_new_score (for events_kind_score)
 --   lock: SHARE UPDATE EXCLUSIVE; outside a transaction block
@@ -25,4 +27,6 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('zdm_new_events_kind_score') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS zdm_new_events_kind_score ON events (kind, zdm_new_score DESC);
+RESET max_parallel_maintenance_workers;

@@ -15,4 +15,6 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('zdm_new_members_nick') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS zdm_new_members_nick ON members (handle);
+RESET max_parallel_maintenance_workers;

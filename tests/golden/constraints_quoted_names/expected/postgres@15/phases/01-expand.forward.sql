@@ -15,7 +15,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('"one line per SKU"') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "one line per SKU" ON "Order Items" ("Order Id", "Sku");
+RESET max_parallel_maintenance_workers;
 
 -- step 02 [expand] add unique constraint using index Order Items.one line per SKU
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout

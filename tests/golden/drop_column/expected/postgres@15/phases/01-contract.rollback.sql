@@ -81,7 +81,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('idx_users_nick_email') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_users_nick_email ON users ((lower(nickname)), email);
+RESET max_parallel_maintenance_workers;
 
 -- step 01 [contract] undo: drop index idx_users_nickname
 --   lock: SHARE UPDATE EXCLUSIVE (waits for queries using the index); outside a transaction block
@@ -92,4 +94,6 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('idx_users_nickname') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_users_nickname ON users (nickname);
+RESET max_parallel_maintenance_workers;

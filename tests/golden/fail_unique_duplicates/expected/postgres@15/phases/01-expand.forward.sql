@@ -15,7 +15,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('users_email_unique') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_unique ON users (email);
+RESET max_parallel_maintenance_workers;
 
 -- step 02 [expand] add unique constraint using index users.users_email_unique
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout

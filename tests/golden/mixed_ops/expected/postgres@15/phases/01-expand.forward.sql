@@ -93,7 +93,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('orders_placed_idx') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_placed_idx ON orders (placed_at DESC, id) WHERE (note is not null);
+RESET max_parallel_maintenance_workers;
 
 -- step 05 [expand] create index orders_lower_note on orders
 --   lock: SHARE UPDATE EXCLUSIVE; outside a transaction block
@@ -103,7 +105,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('orders_lower_note') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_lower_note ON orders ((lower(note)));
+RESET max_parallel_maintenance_workers;
 
 -- step 06 [expand] create table audit_log
 --   lock: SHARE ROW EXCLUSIVE on each referenced table (brief); in a transaction; retried on lock timeout

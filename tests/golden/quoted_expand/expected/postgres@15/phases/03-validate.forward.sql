@@ -15,7 +15,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('zdm_new_line_items_by_price_a289c582') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS zdm_new_line_items_by_price_a289c582 ON "Line Items" (zdm_new_unit_price_252d30b3 DESC);
+RESET max_parallel_maintenance_workers;
 
 -- step 06 [validate] add CHECK (IS NOT NULL) NOT VALID on Line Items.zdm_new_unit_price_252d30b3
 --   lock: ACCESS EXCLUSIVE (brief); in a transaction; retried on lock timeout
@@ -59,4 +61,6 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('zdm_new_line_items_by_sku_0463c412') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS zdm_new_line_items_by_sku_0463c412 ON "Line Items" ("Sku Code");
+RESET max_parallel_maintenance_workers;

@@ -15,7 +15,9 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('accounts_tenant_handle') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS accounts_tenant_handle ON accounts (tenant, handle);
+RESET max_parallel_maintenance_workers;
 
 -- step 02 [expand] create unique index accounts_live_email on accounts
 --   lock: SHARE UPDATE EXCLUSIVE; outside a transaction block
@@ -25,4 +27,6 @@ SET statement_timeout = 0;
 SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass)
   FROM pg_catalog.pg_index i
  WHERE i.indexrelid = to_regclass('accounts_live_email') AND NOT i.indisvalid \gexec
+SET max_parallel_maintenance_workers = 0;
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS accounts_live_email ON accounts ((lower(email))) WHERE (deleted_at is null);
+RESET max_parallel_maintenance_workers;
