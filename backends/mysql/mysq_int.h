@@ -19,6 +19,7 @@
 #define ZDM_MYSQ_INT_H
 
 #include "../dialect.h"
+#include "../lower_util.h"
 #include "../sqlfmt.h"
 
 extern const zdm_dialect zdm_dialect_mysql;
@@ -145,7 +146,6 @@ const char *mysq_value(zdm_lower_ctx *cx, const zdm_value *v);
 /* `c` as MODIFY/ADD COLUMN and CREATE TABLE write it. */
 const char *mysq_column_def(zdm_lower_ctx *cx, const zdm_table *t, const zdm_column *c);
 void mysq_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c);
-void mysq_put_cols(zdm_lower_ctx *cx, zdm_buf *b, const char *const *cols, size_t n);
 const char *mysq_create_table_sql(zdm_lower_ctx *cx, const zdm_table *t);
 /* "[UNIQUE] INDEX name (cols)" for ADD, on table `t` (a TEXT or BLOB column
  * is indexed by its first MYSQ_PREFIX_CHARS characters: MySQL indexes them

@@ -84,14 +84,7 @@ const char *mysq_data_type(zdm_lower_ctx *cx, const zdm_coltype *t)
 
 const char *mysq_value(zdm_lower_ctx *cx, const zdm_value *v)
 {
-    switch (v->kind) {
-    case ZDM_V_NUMBER: return v->text;
-    case ZDM_V_STRING: return zdm_sqlf_str(cx->arena, MQ(cx), "%L", v->text);
-    case ZDM_V_BOOL: return v->b ? "1" : "0";
-    case ZDM_V_NULL: return "NULL";
-    case ZDM_V_RAW: break;
-    }
-    return zdm_value_raw_for(v, MQ(cx)->family);
+    return zdm_lower_value_01(cx, v);
 }
 
 const char *mysq_column_def(zdm_lower_ctx *cx, const zdm_table *t, const zdm_column *c)
@@ -113,27 +106,6 @@ const char *mysq_column_def(zdm_lower_ctx *cx, const zdm_table *t, const zdm_col
     return zdm_buf_cstr(&b);
 }
 
-static const char *fk_action(zdm_fk_action a)
-{
-    switch (a) {
-    case ZDM_FK_CASCADE: return "CASCADE";
-    case ZDM_FK_SET_NULL: return "SET NULL";
-    case ZDM_FK_SET_DEFAULT: return "SET DEFAULT";
-    case ZDM_FK_RESTRICT: return "RESTRICT";
-    case ZDM_FK_NO_ACTION: return "NO ACTION";
-    case ZDM_FK_UNSPECIFIED: break;
-    }
-    return NULL;
-}
-
-void mysq_put_cols(zdm_lower_ctx *cx, zdm_buf *b, const char *const *cols, size_t n)
-{
-    zdm_buf_putc(b, '(');
-    for (size_t i = 0; i < n; i++)
-        zdm_sqlf(b, MQ(cx), "%s%I", i ? ", " : "", cols[i]);
-    zdm_buf_putc(b, ')');
-}
-
 void mysq_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c)
 {
     switch (c->kind) {
@@ -147,15 +119,15 @@ void mysq_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c)
         zdm_sqlf(b, MQ(cx), "CONSTRAINT %I CHECK %R", c->name, mysq_value(cx, c->check));
         return;
     }
-    mysq_put_cols(cx, b, c->cols, c->ncols);
+    zdm_sql_put_cols(b, MQ(cx), c->cols, c->ncols);
     if (c->kind != ZDM_CON_FOREIGN)
         return;
     zdm_sqlf(b, MQ(cx), " REFERENCES %I ", c->ref_table.name);
-    mysq_put_cols(cx, b, c->ref_cols, c->nref_cols);
-    if (fk_action(c->on_delete))
-        zdm_sqlf(b, MQ(cx), " ON DELETE %s", fk_action(c->on_delete));
-    if (fk_action(c->on_update))
-        zdm_sqlf(b, MQ(cx), " ON UPDATE %s", fk_action(c->on_update));
+    zdm_sql_put_cols(b, MQ(cx), c->ref_cols, c->nref_cols);
+    if (zdm_sql_fk_action(c->on_delete))
+        zdm_sqlf(b, MQ(cx), " ON DELETE %s", zdm_sql_fk_action(c->on_delete));
+    if (zdm_sql_fk_action(c->on_update))
+        zdm_sqlf(b, MQ(cx), " ON UPDATE %s", zdm_sql_fk_action(c->on_update));
 }
 
 const char *mysq_create_table_sql(zdm_lower_ctx *cx, const zdm_table *t)

@@ -32,25 +32,10 @@ sqlt_sync *sqlt_sync_find(zdm_lower_ctx *cx, const zdm_name *t, const char *col)
     return NULL;
 }
 
-/* The value every backfill of `col` gives a row: later ones win under their
- * wheres; rows no where covers keep NULL. */
+/* The value every backfill of `col` gives a row (lower_util.h). */
 static const char *fill_expr(zdm_lower_ctx *cx, const zdm_name *t, const char *col)
 {
-    const char *e = "NULL";
-    for (size_t i = 0; i < cx->mig->ops.len; i++) {
-        const zdm_op *o = cx->mig->ops.items[i];
-        if (o->kind != ZDM_OP_BACKFILL || !zdm_name_eq(o->table, *t))
-            continue;
-        for (size_t k = 0; k < o->nsets; k++) {
-            if (strcmp(o->sets[k].col, col) != 0)
-                continue;
-            const char *v = sqlt_value(cx, o->sets[k].value);
-            e = o->where ? zdm_sqlf_str(cx->arena, SQ, "CASE WHEN coalesce(%R, 0) THEN %R ELSE %R END",
-                                        sqlt_value(cx, o->where), v, e)
-                         : v;
-        }
-    }
-    return e;
+    return zdm_lower_fill_expr(cx, sqlt_value, t, col);
 }
 
 void sqlt_sync_register(zdm_lower_ctx *cx)

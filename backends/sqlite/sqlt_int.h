@@ -13,6 +13,7 @@
 #define ZDM_SQLT_INT_H
 
 #include "../dialect.h"
+#include "../lower_util.h"
 #include "../sqlfmt.h"
 
 extern const zdm_dialect zdm_dialect_sqlite;

@@ -70,14 +70,7 @@ const char *sqlt_col_type(zdm_lower_ctx *cx, const zdm_table *t, const zdm_colum
 
 const char *sqlt_value(zdm_lower_ctx *cx, const zdm_value *v)
 {
-    switch (v->kind) {
-    case ZDM_V_NUMBER: return v->text;
-    case ZDM_V_STRING: return zdm_sqlf_str(cx->arena, SQ, "%L", v->text);
-    case ZDM_V_BOOL: return v->b ? "1" : "0";
-    case ZDM_V_NULL: return "NULL";
-    case ZDM_V_RAW: break;
-    }
-    return zdm_value_raw_for(v, SQ->family);
+    return zdm_lower_value_01(cx, v);
 }
 
 const char *sqlt_column_def(zdm_lower_ctx *cx, const zdm_table *t, const zdm_column *c)
