@@ -53,15 +53,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A durable server, as in production: the test clusters run with fsync,
-# synchronous_commit and full_page_writes off, which flatters every commit.
-ZDM_PG_EXTRA_OPTIONS=${BENCH_PG_OPTIONS--c fsync=on -c synchronous_commit=on -c full_page_writes=on}
-export ZDM_PG_EXTRA_OPTIONS
-sh tests/pg/cluster.sh start "$cluster" >"$tmp/cluster.log" 2>&1 ||
-	{ cat "$tmp/cluster.log" >&2; echo "bench: cannot start PostgreSQL" >&2; exit 2; }
-. "$cluster/env"
-PGOPTIONS='-c statement_timeout=0'
-export PGOPTIONS
+. bench/pg.sh
+bench_pg_start "$cluster" "$tmp/cluster.log"
 psql_q() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 now_ms() { date +%s%3N; }
 # Runs SQL on DB and prints the wall-clock milliseconds it took.

@@ -69,15 +69,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A durable server: the test clusters run with fsync, synchronous_commit and
-# full_page_writes off, which flatters every commit and every checkpoint.
-ZDM_PG_EXTRA_OPTIONS=${BENCH_PG_OPTIONS--c fsync=on -c synchronous_commit=on -c full_page_writes=on}
-export ZDM_PG_EXTRA_OPTIONS
-sh tests/pg/cluster.sh start "$cluster" >"$OUT/cluster.log" 2>&1 ||
-	{ cat "$OUT/cluster.log" >&2; echo "bench: cannot start PostgreSQL" >&2; exit 2; }
-. "$cluster/env"
-PGOPTIONS='-c statement_timeout=0'
-export PGOPTIONS
+. bench/pg.sh
+bench_pg_start "$cluster" "$OUT/cluster.log"
 PGBENCH=${BENCH_PGBENCH:-$PGBIN/pgbench}
 [ -x "$PGBENCH" ] || PGBENCH=$(command -v pgbench) || { echo "bench: no pgbench" >&2; exit 2; }
 psql_q() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
