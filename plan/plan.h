@@ -132,8 +132,13 @@ typedef struct zdm_backfill_spec {
      *                               no row or NULL when none is left
      *   batch_sql  (lo, to)      -> ONE statement doing one batch over the
      *                               keys > lo (NULL: from the start) and <= to;
-     *                               its row count is the rows it updated */
-    const char *max_sql, *next_sql, *batch_sql;
+     *                               its row count is the rows it updated
+     *   vacuum_sql ()            -> the table's plain VACUUM, run outside a
+     *                               transaction between groups of batches so
+     *                               that later batches reuse the space of the
+     *                               row versions earlier ones left dead; NULL
+     *                               where the dialect has no such thing */
+    const char *max_sql, *next_sql, *batch_sql, *vacuum_sql;
 } zdm_backfill_spec;
 
 typedef zdm_vec(zdm_check) zdm_check_vec;

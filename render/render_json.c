@@ -143,6 +143,7 @@ static void backfill(json *j, const zdm_backfill_spec *sp)
     kstr(j, "max_sql", sp->max_sql);
     kstr(j, "next_sql", sp->next_sql);
     kstr(j, "batch_sql", sp->batch_sql);
+    kstr(j, "vacuum_sql", sp->vacuum_sql);
     close_(j, '}');
 }
 

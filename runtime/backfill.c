@@ -18,6 +18,14 @@
  * - During the walk the first SIGINT/SIGTERM waits for the statement in
  *   progress (a batch: its COMMIT); the walk then stops (rt_interrupted); a
  *   second signal cancels the statement at once.
+ * - With the plan's vacuum_sql and --vacuum-every PCT, the table is vacuumed
+ *   (plain VACUUM, outside a transaction, under the step's lock_timeout)
+ *   after each PCT% of the estimated rows: every batch leaves one dead
+ *   version per row it updates, and without a vacuum the next batches put
+ *   their new versions in new pages, so the heap doubles. A VACUUM that
+ *   cannot get its SHARE UPDATE EXCLUSIVE lock in time (DDL holds or awaits
+ *   the table) is skipped, never waited for; the next group tries again.
+ *   It changes no row, so a kill during it loses nothing.
  */
 #include "progress.h"
 #include "rt_int.h"
@@ -37,6 +45,8 @@ typedef struct walk {
     const rt_backfill *bf;
     const char *hi, *cursor;     /* keys as text; cursor NULL: from the start */
     uint64_t done, batches, size, smin, smax, done_here;
+    uint64_t vac_every, vac_since; /* rows per group between vacuums (0: none); rows since */
+    uint64_t vacuums;              /* this walk's, every run of it */
     int64_t total;
     double t0, last_shown, last_check, lag;
     bool tty, shown_bar;
@@ -84,7 +94,7 @@ static void progress(walk *w, bool final)
     rt_progress p = {
         .label = w->bf->table, .done = w->done, .total = w->total, .batch = w->size,
         .rate = t > w->t0 ? (double)w->done_here / (t - w->t0) : 0, .lag_s = w->lag,
-        .finished = final,
+        .vacuums = w->vacuums, .finished = final,
     };
     char buf[320];
     if (w->tty) {
@@ -243,6 +253,7 @@ static bool begin_walk(walk *w, bool resumed, const char **err)
         w->cursor = RT_CELL(&r, 0, 1);
         w->done = strtoull(RT_CELL(&r, 0, 2), NULL, 10);
         w->batches = strtoull(RT_CELL(&r, 0, 3), NULL, 10);
+        w->vacuums = r.ncols > 6 && RT_CELL(&r, 0, 6) ? strtoull(RT_CELL(&r, 0, 6), NULL, 10) : 0;
         uint64_t sz = strtoull(RT_CELL(&r, 0, 4), NULL, 10);
         w->size = sz < w->smin ? w->smin : sz > w->smax ? w->smax : sz;
         printf("zdm: backfill %s: resuming after key %s (%llu rows done in %llu batches, up to "
@@ -272,6 +283,76 @@ static void estimate_total(walk *w)
         w->total = atoll(cell(&r, 0));
 }
 
+static bool interrupted(walk *w, const char **err)
+{
+    say(w, zdm_sprintf(w->s->a, "backfill %s interrupted: the batches up to key %s are "
+                                "committed with the cursor; `zdm run` continues after it",
+                       w->bf->table, w->cursor ? w->cursor : "(none)"));
+    *err = "interrupted";
+    return false;
+}
+
+/* The group size between vacuums, from the row estimate; none without
+ * vacuum_sql, with --vacuum-every 0, or without an estimate. */
+static void plan_vacuums(walk *w)
+{
+    rt_session *s = w->s;
+    if (!w->bf->vacuum_sql || s->o.vacuum_pct <= 0)
+        return;
+    if (w->total <= 0) {
+        say(w, zdm_sprintf(s->a, "backfill %s: no row estimate for the table (ANALYZE it): no "
+                                 "vacuum between groups of batches", w->bf->table));
+        return;
+    }
+    w->vac_every = (uint64_t)((double)w->total * s->o.vacuum_pct / 100);
+    if (w->vac_every < 1)
+        w->vac_every = 1;
+}
+
+/* The table's VACUUM once a group of batches is done. False with *err only
+ * for what stops the walk (a lost connection, an interruption); a lock not
+ * obtained in time skips this one, another error turns vacuuming off. */
+static bool vacuum_between(walk *w, const char **err)
+{
+    rt_session *s = w->s;
+    const rt_driver *d = s->d;
+    if (!w->vac_every || w->vac_since < w->vac_every)
+        return true;
+    w->vac_since = 0;
+    double t = now_s();
+    const char *verr = NULL, *ignored = NULL;
+    bool ok = d->exec_one(s->c, s->a, w->bf->vacuum_sql, w->st->lock_timeout_ms, &verr);
+    rt_err_kind k = ok ? RT_ERR_OTHER : d->last_error(s->c);
+    if (!ok && (k == RT_ERR_CONNECTION || rt_interrupted())) {
+        *err = verr;
+        return false;
+    }
+    if (!d->reset(s->c, s->a, &ignored) && d->last_error(s->c) == RT_ERR_CONNECTION) {
+        *err = ignored;
+        return false;
+    }
+    if (!ok && k == RT_ERR_LOCK) {
+        say(w, zdm_sprintf(s->a, "backfill %s: vacuum skipped: its lock was not available within "
+                                 "%lld ms (DDL holds or awaits the table); the next group tries "
+                                 "again", w->bf->table, (long long)w->st->lock_timeout_ms));
+        return true;
+    }
+    if (!ok) {
+        say(w, zdm_sprintf(s->a, "warning: backfill %s: vacuum failed, no more vacuums in this "
+                                 "walk: %s", w->bf->table, verr));
+        w->vac_every = 0;
+        return true;
+    }
+    w->vacuums++;
+    const char *key[] = {s->p->hash, w->st->id};
+    rt_rows r;
+    if (d->state->bf_vacuum && !d->query(s->c, s->a, d->state->bf_vacuum, 2, key, &r, err))
+        return false;
+    say(w, zdm_sprintf(s->a, "backfill %s: vacuum %llu after %llu rows done: %.1f s", w->bf->table,
+                       (unsigned long long)w->vacuums, (unsigned long long)w->done, now_s() - t));
+    return true;
+}
+
 /* The walk's loop: next upper key, throttles, batch, adapt, progress, pause. */
 static bool walk_batches(walk *w, const char **err)
 {
@@ -296,27 +377,26 @@ static bool walk_batches(walk *w, const char **err)
         w->cursor = to;
         w->done += rows;
         w->done_here += rows;
+        w->vac_since += rows;
         w->batches++;
         w->size = rt_bf_adapt(w->size, (now_s() - t) * 1000, s->o.batch_lo_ms, s->o.batch_hi_ms,
                               w->bf->batch);
         lo_size = w->size < lo_size ? w->size : lo_size;
         hi_size = w->size > hi_size ? w->size : hi_size;
         progress(w, false);
+        if (!vacuum_between(w, err))
+            return rt_interrupted() ? interrupted(w, err) : false;
         if (pause > 0 && !nap((double)pause))
             break;
     }
-    if (rt_interrupted()) {
-        say(w, zdm_sprintf(s->a, "backfill %s interrupted: the batches up to key %s are "
-                                 "committed with the cursor; `zdm run` continues after it",
-                           w->bf->table, w->cursor ? w->cursor : "(none)"));
-        *err = "interrupted";
-        return false;
-    }
+    if (rt_interrupted())
+        return interrupted(w, err);
     progress(w, true);
     printf("zdm: backfill %s: done, %llu rows updated in %llu batches; batch size %llu..%llu "
-           "(adapted toward %g-%g ms per batch)\n", w->bf->table, (unsigned long long)w->done,
-           (unsigned long long)w->batches, (unsigned long long)lo_size,
-           (unsigned long long)hi_size, s->o.batch_lo_ms, s->o.batch_hi_ms);
+           "(adapted toward %g-%g ms per batch); %llu vacuum%s between groups\n", w->bf->table,
+           (unsigned long long)w->done, (unsigned long long)w->batches,
+           (unsigned long long)lo_size, (unsigned long long)hi_size, s->o.batch_lo_ms,
+           s->o.batch_hi_ms, (unsigned long long)w->vacuums, w->vacuums == 1 ? "" : "s");
     return true;
 }
 
@@ -341,6 +421,7 @@ bool rt_backfill_run(rt_session *s, size_t i, bool resumed, const char **err)
     bool ok = begin_walk(&w, resumed, err);
     if (ok) {
         estimate_total(&w);
+        plan_vacuums(&w);
         ok = walk_batches(&w, err);
     }
     rt_signals_soft(false);

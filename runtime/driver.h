@@ -70,7 +70,10 @@ typedef struct rt_state_sql {
     const char *bf_resume;     /* (plan, step): one more start of a recorded walk */
     const char *bf_batch;      /* (plan, step, cursor, rows, batch_size): in the batch's transaction */
     const char *bf_list;       /* (plan) -> step, hi, cursor, rows_done, batches, batch_size,
-                                * starts, updated */
+                                * starts, updated[, vacuums, last vacuum: where bf_vacuum is] */
+    const char *bf_vacuum;     /* (plan, step): the walk vacuumed the table once more; NULL
+                                * where the driver does not record vacuums (bf_get then
+                                * returns no 7th column, the vacuums so far) */
     const char *tx_begin, *tx_commit, *tx_rollback;
     const char *tx_lock_timeout; /* (milliseconds) for the rest of the open transaction */
 } rt_state_sql;

@@ -443,6 +443,9 @@ static const char *const pg_state_ddl[] = {
     "    started timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
     "    updated timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
     "    PRIMARY KEY (plan, step))",
+    /* Added after the table existed: a state schema made by an older zdm gets them. */
+    "ALTER TABLE zdm.backfills ADD COLUMN IF NOT EXISTS vacuums bigint NOT NULL DEFAULT 0,\n"
+    "    ADD COLUMN IF NOT EXISTS vacuumed timestamptz",
     NULL,
 };
 
@@ -480,20 +483,22 @@ static const rt_state_sql pg_state = {
     .runs = "SELECT run_id::text, command, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'),"
             " coalesce(resumed_from, ''), outcome FROM zdm.runs WHERE plan = $1"
             " ORDER BY run_id DESC LIMIT 5",
-    .bf_get = "SELECT hi, cursor, rows_done::text, batches::text, batch_size::text, starts::text"
-              " FROM zdm.backfills WHERE plan = $1 AND step = $2",
+    .bf_get = "SELECT hi, cursor, rows_done::text, batches::text, batch_size::text, starts::text,"
+              " vacuums::text FROM zdm.backfills WHERE plan = $1 AND step = $2",
     .bf_start = "INSERT INTO zdm.backfills (plan, step, hi, batch_size) VALUES ($1, $2, $3, $4::bigint)"
                 " ON CONFLICT (plan, step) DO UPDATE SET hi = EXCLUDED.hi, cursor = NULL,"
                 " rows_done = 0, batches = 0, batch_size = EXCLUDED.batch_size, starts = 1,"
-                " started = clock_timestamp(), updated = clock_timestamp()",
+                " vacuums = 0, vacuumed = NULL, started = clock_timestamp(), updated = clock_timestamp()",
     .bf_resume = "UPDATE zdm.backfills SET starts = starts + 1, updated = clock_timestamp()"
                  " WHERE plan = $1 AND step = $2",
     .bf_batch = "UPDATE zdm.backfills SET cursor = $3, rows_done = rows_done + $4::bigint,"
                 " batches = batches + 1, batch_size = $5::bigint, updated = clock_timestamp()"
                 " WHERE plan = $1 AND step = $2",
     .bf_list = "SELECT step, hi, cursor, rows_done::text, batches::text, batch_size::text,"
-               " starts::text, to_char(updated, 'YYYY-MM-DD HH24:MI:SS')"
-               " FROM zdm.backfills WHERE plan = $1 ORDER BY step",
+               " starts::text, to_char(updated, 'YYYY-MM-DD HH24:MI:SS'), vacuums::text,"
+               " to_char(vacuumed, 'YYYY-MM-DD HH24:MI:SS') FROM zdm.backfills WHERE plan = $1 ORDER BY step",
+    .bf_vacuum = "UPDATE zdm.backfills SET vacuums = vacuums + 1, vacuumed = clock_timestamp()"
+                 " WHERE plan = $1 AND step = $2",
     .tx_begin = "BEGIN",
     .tx_commit = "COMMIT",
     .tx_rollback = "ROLLBACK",

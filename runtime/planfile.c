@@ -82,6 +82,8 @@ static const rt_backfill *backfill(reader *r, const rt_json *s, const char *wher
     bf->max_sql = str(r, b, "max_sql", false, where);
     bf->next_sql = str(r, b, "next_sql", false, where);
     bf->batch_sql = str(r, b, "batch_sql", false, where);
+    /* absent in plans compiled before it existed: no vacuum */
+    bf->vacuum_sql = rt_json_get(b, "vacuum_sql") ? str(r, b, "vacuum_sql", true, where) : NULL;
     bf->batch = (uint64_t)num(r, b, "batch", 1e12, where);
     bf->pause_ms = num(r, b, "pause_ms", 3.6e6, where);
     if (bf->batch < 1 && !r->err)

@@ -115,9 +115,12 @@ void rt_progress_bar(char *buf, size_t n, const rt_progress *p, int width)
         snprintf(pcs, sizeof pcs, "  ?%%");
     else
         snprintf(pcs, sizeof pcs, "%3d%%", pc);
-    snprintf(buf, n, "%s [%s] %s %llu%s rows %.0f rows/s ETA %s batch %llu%s", p->label, bar, pcs,
-             (unsigned long long)p->done, tot, p->rate > 0 ? p->rate : 0, e,
-             (unsigned long long)p->batch, l);
+    char v[32] = "";
+    if (p->vacuums)
+        snprintf(v, sizeof v, " vac %llu", (unsigned long long)p->vacuums);
+    snprintf(buf, n, "%s [%s] %s %llu%s rows %.0f rows/s ETA %s batch %llu%s%s", p->label, bar,
+             pcs, (unsigned long long)p->done, tot, p->rate > 0 ? p->rate : 0, e,
+             (unsigned long long)p->batch, l, v);
 }
 
 void rt_progress_line(char *buf, size_t n, const rt_progress *p)
@@ -131,7 +134,11 @@ void rt_progress_line(char *buf, size_t n, const rt_progress *p)
                  pc);
     else
         snprintf(of, sizeof of, " rows (total unknown)");
-    snprintf(buf, n, "backfill %s: %llu%s, %.0f rows/s, ETA %s, batch %llu%s", p->label,
+    char v[40] = "";
+    if (p->vacuums)
+        snprintf(v, sizeof v, ", %llu vacuum%s", (unsigned long long)p->vacuums,
+                 p->vacuums == 1 ? "" : "s");
+    snprintf(buf, n, "backfill %s: %llu%s, %.0f rows/s, ETA %s, batch %llu%s%s", p->label,
              (unsigned long long)p->done, of, p->rate > 0 ? p->rate : 0, e,
-             (unsigned long long)p->batch, l);
+             (unsigned long long)p->batch, l, v);
 }

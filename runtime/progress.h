@@ -34,6 +34,7 @@ typedef struct rt_progress {
     double rate;        /* rows per second in this run; <= 0: not known yet */
     uint64_t batch;     /* the current batch size */
     double lag_s;       /* replica lag in seconds; < 0: no replica / unknown */
+    uint64_t vacuums;   /* the table's vacuums between groups of batches so far */
     bool finished;      /* the walk is done: 100%, whatever the estimate said */
 } rt_progress;
 
@@ -41,11 +42,12 @@ typedef struct rt_progress {
 void rt_fmt_duration(char *buf, size_t n, double seconds);
 
 /* The terminal bar, redrawn in place:
- * "users [#######-------------]  35% 350000/~1000000 rows 52000 rows/s ETA 12s batch 8000 lag 0.2s" */
+ * "users [#######-------------]  35% 350000/~1000000 rows 52000 rows/s ETA 12s batch 8000 lag 0.2s vac 3"
+ * (the vacuums shown once there is one) */
 void rt_progress_bar(char *buf, size_t n, const rt_progress *p, int width);
 
 /* The plain line for logs (the caller prefixes the time):
- * "backfill users: 350000 of ~1000000 rows (35%, total estimated), 52000 rows/s, ETA 12s, batch 8000, replica lag 0.2s" */
+ * "backfill users: 350000 of ~1000000 rows (35%, total estimated), 52000 rows/s, ETA 12s, batch 8000, replica lag 0.2s, 3 vacuums" */
 void rt_progress_line(char *buf, size_t n, const rt_progress *p);
 
 #endif

@@ -5,8 +5,29 @@
  * only partly. Each step is marked rolled back as it goes, so an interrupted
  * rollback continues where it stopped; once all are reversed the deploy
  * checkpoints are cleared, and a later `zdm run` starts the plan afresh.
+ * Each rollback text is attempted as `zdm run` attempts a step (attempt.c):
+ * again after a lock timeout, deadlock or foreign cancel where its script
+ * does not retry by itself, and after reconnecting to a restarted server.
  */
 #include "rt_int.h"
+
+/* The rollback of st gave up: say so, name the blockers of a lock it did
+ * not get, and record the error (not when the server is gone: the state
+ * stays as it was, and a rerun continues at this step). */
+static int failed(rt_session *s, const rt_step *st, rt_watch *w, const char *err)
+{
+    fprintf(stderr, "zdm: rollback of step %s failed: %s\n"
+                    "  fix the cause and run `zdm rollback` again: it continues here\n",
+            st->id, err);
+    if (s->gone)
+        return RT_EXIT_FAILED;
+    if (s->d->last_error(s->c) == RT_ERR_LOCK)
+        rt_watch_report(w);
+    const char *fp[] = {s->p->hash, st->id, err};
+    rt_q(s, s->d->state->step_fail, 3, fp, NULL);
+    rt_end_run(s, zdm_sprintf(s->a, "rollback failed at step %s", st->id));
+    return RT_EXIT_FAILED;
+}
 
 static int reverse(rt_session *s, size_t n)
 {
@@ -22,23 +43,19 @@ static int reverse(rt_session *s, size_t n)
             rt_end_run(s, zdm_sprintf(s->a, "rollback interrupted at step %s", st->id));
             return RT_EXIT_STOPPED;
         }
-        if (!s->d->exec_script(s->c, s->a, st->rollback, &err) || !s->d->reset(s->c, s->a, &err)) {
-            if (rt_interrupted()) {
-                s->d->reset(s->c, s->a, &err);
-                printf("zdm: rollback interrupted during step %s; `zdm rollback` continues it\n",
-                       st->id);
-                rt_end_run(s, zdm_sprintf(s->a, "rollback interrupted at step %s", st->id));
-                return RT_EXIT_STOPPED;
-            }
-            fprintf(stderr, "zdm: rollback of step %s failed: %s\n"
-                            "  fix the cause and run `zdm rollback` again: it continues here\n",
-                    st->id, err);
-            s->d->reset(s->c, s->a, &err);
-            const char *fp[] = {s->p->hash, st->id, err};
-            rt_q(s, s->d->state->step_fail, 3, fp, NULL);
-            rt_end_run(s, zdm_sprintf(s->a, "rollback failed at step %s", st->id));
-            return RT_EXIT_FAILED;
+        rt_watch w;
+        int rc = rt_run_attempts(s, i, false, true, &w, &err);
+        if (rc == RT_EXIT_STOPPED) {
+            const char *ignored = NULL;
+            if (s->c && !s->gone)
+                s->d->reset(s->c, s->a, &ignored);
+            printf("zdm: rollback interrupted during step %s; `zdm rollback` continues it\n",
+                   st->id);
+            rt_end_run(s, zdm_sprintf(s->a, "rollback interrupted at step %s", st->id));
+            return RT_EXIT_STOPPED;
         }
+        if (rc != RT_EXIT_DONE)
+            return failed(s, st, &w, err);
         if (st->rollback_note)
             printf("  note: %s\n", st->rollback_note);
         const char *params[] = {s->p->hash, st->id};
@@ -81,7 +98,7 @@ static int rollback(rt_session *s)
 int rt_cmd_rollback(int argc, char **argv)
 {
     rt_session s = {0};
-    if (!rt_parse_opts("rollback", argc, argv, "y", &s.o))
+    if (!rt_parse_opts("rollback", argc, argv, "yr", &s.o))
         return RT_EXIT_USAGE;
     s.a = zdm_arena_new();
     int rc = rt_open(&s, true);

@@ -14,6 +14,9 @@
 
 /* --reconnect-timeout's default, in seconds (docs/runtime.md). */
 #define RT_RECONNECT_DEFAULT_S 60
+/* --vacuum-every's default, in percent of the walk (docs/runtime.md has the
+ * measurement it comes from: heap growth against backfill time). */
+#define RT_VACUUM_EVERY_DEFAULT 5
 
 typedef struct rt_opts {
     const char *dir, *db, *phase, *until;
@@ -24,6 +27,7 @@ typedef struct rt_opts {
     int64_t pause_ms;
     double max_lag_s;
     long max_load;
+    double vacuum_pct;      /* vacuum the table after each this % of the walk; 0: never */
     double reconnect_s;     /* run: how long to try reconnecting; 0: never */
 } rt_opts;
 
@@ -54,7 +58,7 @@ typedef struct rt_session {
 
 /* Parses the options allowed by `allowed` ("puybr" letters: p --phase,
  * u --until, y --yes, b the backfill's --batch-ms, --pause,
- * --max-replica-lag, --max-load, r --reconnect-timeout); prints usage
+ * --max-replica-lag, --max-load, --vacuum-every, r --reconnect-timeout); prints usage
  * errors. Returns false on bad usage. */
 bool rt_parse_opts(const char *cmd, int argc, char **argv, const char *allowed, rt_opts *o);
 
@@ -125,12 +129,13 @@ void rt_watch_close(rt_session *s);
 /* Runs step i to the end within this run (attempt.c): the step's script
  * again after a lock failure, deadlock or foreign cancel (steps without the
  * plan's in-script retry), or after reconnecting; `resumed`: the step was
- * started before this run (a backfill continues from its cursor). w watches
- * each attempt.
+ * started before this run (a backfill continues from its cursor); `undo`:
+ * its rollback text instead (zdm rollback). w watches each attempt.
  * Returns RT_EXIT_DONE, RT_EXIT_FAILED (*err says why; the caller records
  * it and names the blockers with rt_watch_report) or RT_EXIT_STOPPED
  * (interrupted). */
-int rt_run_attempts(rt_session *s, size_t i, bool resumed, rt_watch *w, const char **err);
+int rt_run_attempts(rt_session *s, size_t i, bool resumed, bool undo, rt_watch *w,
+                    const char **err);
 
 /* The plan's backoff before attempt n+1 (n >= 1), as its scripts' retry
  * block computes it: min(cap, base * 2^(n-1)) * (0.5 + r01 / 2), r01 a

@@ -115,7 +115,7 @@ static int run_step(rt_session *s, size_t i, bool *resume)
     fflush(stdout);
     double t0 = now_s();
     rt_watch w;
-    int rc = rt_run_attempts(s, i, was_started, &w, &err);
+    int rc = rt_run_attempts(s, i, was_started, false, &w, &err);
     if (rc == RT_EXIT_STOPPED) {
         if (s->c && !s->gone)
             s->d->reset(s->c, s->a, &err);

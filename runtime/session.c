@@ -20,9 +20,9 @@ static int usage(const char *cmd, const char *msg, const char *arg)
     fprintf(stderr, "usage: zdm run DIR [--db URL] [--phase NAME] [--until NAME] [--yes]\n"
                     "               [--reconnect-timeout SECONDS]\n"
                     "               [--batch-ms LO-HI] [--pause MS] [--max-replica-lag SECONDS]\n"
-                    "               [--max-load N]\n"
+                    "               [--max-load N] [--vacuum-every PERCENT]\n"
                     "       zdm status DIR [--db URL]\n"
-                    "       zdm rollback DIR [--db URL] [--yes]\n"
+                    "       zdm rollback DIR [--db URL] [--yes] [--reconnect-timeout SECONDS]\n"
                     "  DIR is a `zdm compile` output directory (it holds plan.json)\n"
                     "  URL is a libpq connection string or URI (without it, PGHOST, PGDATABASE, ...),\n"
                     "  or sqlite:PATH for a SQLite database file\n");
@@ -57,7 +57,8 @@ static int bad(const char *cmd, const char *msg, const char *arg)
     return -1;
 }
 
-/* --batch-ms LO-HI, --pause MS, --max-replica-lag SECONDS, --max-load N.
+/* --batch-ms LO-HI, --pause MS, --max-replica-lag SECONDS, --max-load N,
+ * --vacuum-every PERCENT.
  * 1: taken, 0: not one of these, -1: a bad value (printed). */
 static int backfill_opt(const char *cmd, int argc, char **argv, int *i, rt_opts *o)
 {
@@ -86,6 +87,10 @@ static int backfill_opt(const char *cmd, int argc, char **argv, int *i, rt_opts 
         if (!number(v, &x) || x != (double)(long)x)
             return bad(cmd, "--max-load wants a whole number of sessions:", v);
         o->max_load = (long)x;
+    } else if (opt_value(argc, argv, i, "--vacuum-every", &v)) {
+        if (!number(v, &x) || x > 100)
+            return bad(cmd, "--vacuum-every wants a percentage of the walk from 0 (never) to 100:", v);
+        o->vacuum_pct = x;
     } else
         return 0;
     return 1;
@@ -100,6 +105,7 @@ bool rt_parse_opts(const char *cmd, int argc, char **argv, const char *allowed, 
     o->pause_ms = -1;
     o->max_lag_s = -1;
     o->max_load = -1;
+    o->vacuum_pct = RT_VACUUM_EVERY_DEFAULT;
     o->reconnect_s = strchr(allowed, 'r') ? RT_RECONNECT_DEFAULT_S : 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v;

@@ -64,6 +64,9 @@ static void backfills(rt_session *s)
                RT_CELL(&r, i, 0), RT_CELL(&r, i, 3), RT_CELL(&r, i, 4), RT_CELL(&r, i, 5),
                cur ? cur : "(none yet)", hi ? hi : "(empty table)", RT_CELL(&r, i, 6),
                strcmp(RT_CELL(&r, i, 6), "1") == 0 ? "" : "s", RT_CELL(&r, i, 7));
+        if (r.ncols > 9 && RT_CELL(&r, i, 8) && strcmp(RT_CELL(&r, i, 8), "0") != 0)
+            printf("  vacuums between groups of batches: %s, last %s\n", RT_CELL(&r, i, 8),
+                   RT_CELL(&r, i, 9) ? RT_CELL(&r, i, 9) : "-");
     }
 }
 

@@ -297,11 +297,34 @@ static void native_walk(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const pgsql_ba
                                 "SELECT zdm_k::text AS zdm_last FROM (SELECT %I AS zdm_k FROM %N"
                                 " WHERE %s ORDER BY %I LIMIT $3::bigint) AS zdm_batch"
                                 " ORDER BY zdm_k DESC LIMIT 1", k, &sp->table, range, k);
+    /* Plain VACUUM (no FULL, no ANALYZE): SHARE UPDATE EXCLUSIVE, which
+     * writers do not conflict with; it marks the dead versions the batches
+     * left as free space for the next batches' new versions. */
+    sp->vacuum_sql = zdm_sqlf_str(cx->arena, PG, "VACUUM %N", &sp->table);
     if (bk)
         sp->batch_sql = unindent(cx, pgsql_backup_batch_sql(cx, bk, range));
     else
         sp->batch_sql = zdm_sqlf_str(cx->arena, PG, "UPDATE %N SET %s WHERE %s AND %s", &sp->table,
                                      sp->set_sql, range, sp->filter_sql);
+}
+
+zdm_backfill_spec *pgsql_native_spec(zdm_lower_ctx *cx, const zdm_name *t, const char *key,
+                                     const char *key_type, const char *set_sql,
+                                     const char *filter_sql)
+{
+    zdm_backfill_spec *sp = ZDM_NEW(cx->arena, zdm_backfill_spec);
+    sp->table = *t;
+    sp->key_cols = ZDM_NEW_ARRAY(cx->arena, const char *, 1);
+    sp->key_types = ZDM_NEW_ARRAY(cx->arena, const char *, 1);
+    sp->key_cols[0] = key;
+    sp->key_types[0] = key_type;
+    sp->nkeys = 1;
+    sp->set_sql = set_sql;
+    sp->filter_sql = filter_sql;
+    sp->batch = pgsql_st(cx)->batch;
+    sp->pause_ms = pgsql_st(cx)->pause_ms;
+    native_walk(cx, sp, NULL);
+    return sp;
 }
 
 /* The step shared by `backfill` and a raw default's fill of existing rows;

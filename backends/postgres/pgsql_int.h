@@ -229,6 +229,15 @@ const char *pgsql_move_swap(zdm_lower_ctx *cx, const pgsql_move *m);
  * backfill's pass adds to fill them in the same batches. */
 const char *pgsql_moves_set_sql(zdm_lower_ctx *cx, const pgsql_sync *sy);
 const char *pgsql_moves_todo_sql(zdm_lower_ctx *cx, const pgsql_sync *sy);
+/* A walk for `zdm run`'s native runner (plan.json "backfill") over the
+ * single-column key `key` of t: UPDATE t SET set_sql WHERE filter_sql, in
+ * keyset batches of the file's batch size (pgsql_backfill.c). */
+zdm_backfill_spec *pgsql_native_spec(zdm_lower_ctx *cx, const zdm_name *t, const char *key,
+                                     const char *key_type, const char *set_sql,
+                                     const char *filter_sql);
+/* The native walk of a table's moves fill (set: every move's dst; rows to
+ * do: any dst out of step), or NULL without a single-column key. */
+zdm_backfill_spec *pgsql_moves_spec(zdm_lower_ctx *cx, const pgsql_sync *sy);
 /* The one batched pass that fills every move's dst of a table (backfill phase). */
 void pgsql_moves_fill_step(zdm_lower_ctx *cx, const pgsql_sync *sy);
 /* A DO block failing unless every move's dst is in step (before the swap). */

@@ -467,6 +467,18 @@ static const char *key_of(zdm_lower_ctx *cx, const zdm_name *t)
     return pk && pk->ncols == 1 ? pk->cols[0] : NULL;
 }
 
+zdm_backfill_spec *pgsql_moves_spec(zdm_lower_ctx *cx, const pgsql_sync *sy)
+{
+    const char *key = key_of(cx, &sy->table);
+    const zdm_table *bt = zdm_schema_table(cx->mig->base, sy->table);
+    const zdm_column *kc = key && bt ? zdm_table_column(bt, key) : NULL;
+    if (!kc)
+        return NULL;
+    return pgsql_native_spec(cx, &sy->table, key, pgsql_type(cx, &kc->type, false),
+                             pgsql_moves_set_sql(cx, sy),
+                             zdm_sprintf(cx->arena, "(%s)", pgsql_moves_todo_sql(cx, sy)));
+}
+
 const char *pgsql_move_fill_loop(zdm_lower_ctx *cx, const zdm_name *t, pgsql_move *const *ms,
                              size_t n, const char *prologue, const char *hi_note)
 {

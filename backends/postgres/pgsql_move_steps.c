@@ -206,6 +206,7 @@ void pgsql_moves_fill_step(zdm_lower_ctx *cx, const pgsql_sync *sy)
                                 zdm_sprintf(cx->arena, "fill the new columns of %s in one "
                                             "batched pass", zdm_name_str(cx->arena, sy->table)));
     s->scans = true;
+    s->backfill = pgsql_moves_spec(cx, sy); /* `zdm run` walks it natively */
     s->lock_timeout_ms = pgsql_st(cx)->lock_timeout_ms;
     s->statement_timeout_ms = 0;
     pgsql_lock(s, "ROW EXCLUSIVE and row locks, one batch at a time", ZDM_LOCK_ROWS);

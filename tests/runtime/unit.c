@@ -221,6 +221,8 @@ static void test_plan_backfill(zdm_arena *a)
               strstr(bf->batch_sql, "$2") && strstr(bf->next_sql, "$3") && p->lock_retries == 10 &&
               p->steps[2].lock_timeout_ms > 0 && !p->steps[0].backfill,
           "plan-backfill-walk", err);
+    check(bf && bf->vacuum_sql && strcmp(bf->vacuum_sql, "VACUUM users") == 0, "plan-backfill-vacuum",
+          bf && bf->vacuum_sql ? bf->vacuum_sql : "no vacuum_sql");
 }
 
 static void test_adapt(void)
@@ -266,6 +268,12 @@ static void test_progress(void)
     rt_progress_line(buf, sizeof buf, &p);
     check(strcmp(buf, "backfill users: 250000 rows (total unknown), 50000 rows/s, ETA ?, "
                       "batch 8000") == 0, "progress-line-no-total", buf);
+    p.vacuums = 3;
+    rt_progress_line(buf, sizeof buf, &p);
+    check(strstr(buf, "batch 8000, 3 vacuums") != NULL, "progress-line-vacuums", buf);
+    rt_progress_bar(buf, sizeof buf, &p, 10);
+    check(strstr(buf, "batch 8000 vac 3") != NULL, "progress-bar-vacuums", buf);
+    p.vacuums = 0;
     p.total = 1000;
     rt_progress_bar(buf, sizeof buf, &p, 10);
     check(strstr(buf, "[#########-]  99%") && strstr(buf, "ETA soon"), "progress-past-estimate", buf);
