@@ -17,6 +17,11 @@
 #                     zdm-pmwN  the same plan with every concurrent index build
 #                             run under `SET max_parallel_maintenance_workers = N`
 #                             (replacing the plan's own setting, if any)
+#                     zdm@TAG  `zdm run` of the plan with the server settings of
+#                             $BENCH_OPTS_TAG for zdm's own sessions (PGOPTIONS,
+#                             e.g. "-c wal_compression=on") and the extra
+#                             `zdm run` flags of $BENCH_FLAGS_TAG (e.g.
+#                             "--vacuum-every 0"): what a setting would change
 #   BENCH_NAIVE       the naive SQL (default tests/golden/headline/naive.sql)
 #   BENCH_RATE        writer transactions per second, all clients (default 500)
 #   BENCH_CLIENTS     writer sessions (default 4)
@@ -149,13 +154,17 @@ naive_run() { # DB DIR
 	awk 'NR == FNR { t[NR] = $1; n = NR; next } FNR < n { print t[FNR], t[FNR + 1], $0 }' \
 		"$2/times" "$2/labels" >"$2/marks"
 }
-zdm_run() { # DB DIR PLAN
-	rc=0
-	"$ZDM" run "$3" --db "dbname=$1" --until validate --yes >"$2/variant.out" 2>"$2/variant.err" || rc=$?
+zdm_run() { # DB DIR PLAN [PGOPTIONS [FLAGS]]: FLAGS split into words on purpose
+	rc=0 zopts=${4:-} zflags=${5:-}
+	# shellcheck disable=SC2086
+	PGOPTIONS=$zopts "$ZDM" run "$3" --db "dbname=$1" --until validate --yes $zflags \
+		>"$2/variant.out" 2>"$2/variant.err" || rc=$?
 	if [ $rc = 3 ]; then
 		# The deploy checkpoint: the new application takes over, then contract.
 		sql1 "$1" 'UPDATE bench_app SET v = 2' >/dev/null
-		"$ZDM" run "$3" --db "dbname=$1" --phase contract --yes >>"$2/variant.out" 2>>"$2/variant.err" || rc=$?
+		# shellcheck disable=SC2086
+		PGOPTIONS=$zopts "$ZDM" run "$3" --db "dbname=$1" --phase contract --yes $zflags \
+			>>"$2/variant.out" 2>>"$2/variant.err" || rc=$?
 		[ $rc = 3 ] && rc=0
 	fi
 	[ $rc = 0 ] || { say "# zdm run failed ($rc):"; tail -n 20 "$2/variant.err" >&2
@@ -190,6 +199,10 @@ for v in $VARIANTS; do
 	naive) naive_run "$db" "$dir" ;;
 	zdm) zdm_run "$db" "$dir" "$OUT/plan" ;;
 	zdm-pmw[0-9]*) pmw_plan "${v#zdm-pmw}" "$dir"; zdm_run "$db" "$dir" "$dir/plan" ;;
+	zdm@[A-Za-z0-9_]*)
+		tag=${v#zdm@}
+		eval "zo=\${BENCH_OPTS_$tag:-} zf=\${BENCH_FLAGS_$tag:-}"
+		zdm_run "$db" "$dir" "$OUT/plan" "$zo" "$zf" ;;
 	*) echo "bench: unknown variant $v" >&2; exit 2 ;;
 	esac
 	v1=$(now)
