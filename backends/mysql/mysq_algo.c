@@ -21,6 +21,7 @@
 #define MDN "https://mariadb.com/kb/en/innodb-online-ddl-operations-with-the-nocopy-alter-algorithm/"
 #define MDP "https://mariadb.com/kb/en/innodb-online-ddl-operations-with-the-inplace-alter-algorithm/"
 #define MDC "https://mariadb.com/kb/en/alter-table/#algorithm"
+#define MYA "https://dev.mysql.com/doc/refman/8.0/en/alter-table.html"
 #define MY MYSQ_MYSQL
 #define MA MYSQ_MARIADB
 
@@ -56,8 +57,14 @@ static const mysq_algo rows[] = {
     {MYSQ_ALGO_ADD_CHECK,          MY, 8000,  "COPY",    "SHARED",  true,  false, MY80},
     {MYSQ_ALGO_ADD_CHECK,          MA, 10011, "COPY",    "SHARED",  true,  true, MDP},
     {MYSQ_ALGO_ADD_CHECK,          MA, 11004, "COPY",    "NONE",    true,  false, MDC},
+    {MYSQ_ALGO_DROP_CHECK,         MY, 8000,  "INPLACE", "NONE",    false, false, MYA},
+    {MYSQ_ALGO_DROP_CHECK,         MA, 10011, "INSTANT", "DEFAULT", false, true, MDI},
     {MYSQ_ALGO_CHANGE_PRIMARY_KEY, MY, 8000,  "INPLACE", "NONE",    true,  false, MY80},
     {MYSQ_ALGO_CHANGE_PRIMARY_KEY, MA, 10011, "INPLACE", "NONE",    true,  true, MDP},
+    {MYSQ_ALGO_ADD_PRIMARY_KEY,    MY, 8000,  "INPLACE", "NONE",    true,  false, MY80},
+    {MYSQ_ALGO_ADD_PRIMARY_KEY,    MA, 10011, "INPLACE", "NONE",    true,  true, MDP},
+    {MYSQ_ALGO_DROP_PRIMARY_KEY,   MY, 8000,  "COPY",    "SHARED",  true,  false, MY80},
+    {MYSQ_ALGO_DROP_PRIMARY_KEY,   MA, 10011, "COPY",    "SHARED",  true,  true, MDP},
 };
 
 static const char *const class_names[] = {

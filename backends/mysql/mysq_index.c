@@ -11,8 +11,7 @@
  * between by an application that skips the parent is caught there).
  * https://dev.mysql.com/doc/refman/8.0/en/innodb-online-ddl-operations.html#online-ddl-foreign-key-operations
  *
- * CHECK and PRIMARY KEY changes need the shadow-table plan (no in-place path
- * checks existing rows online): refused with a hint for now.
+ * CHECK and PRIMARY KEY changes are in mysq_keys.c.
  */
 #include "mysq_int.h"
 
@@ -151,7 +150,7 @@ int mysq_lower_drop_index(zdm_lower_ctx *cx, const zdm_op *op)
     return 0;
 }
 
-static const char *orphans_cond(zdm_lower_ctx *cx, const zdm_name *t, const zdm_constraint *k)
+const char *mysq_orphans_cond(zdm_lower_ctx *cx, const zdm_name *t, const zdm_constraint *k)
 {
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
@@ -179,7 +178,7 @@ static const char *dups_cond(zdm_lower_ctx *cx, const zdm_name *t, const zdm_con
     return zdm_buf_cstr(&b);
 }
 
-static const char *add_clause(zdm_lower_ctx *cx, const zdm_constraint *k)
+const char *mysq_add_clause(zdm_lower_ctx *cx, const zdm_constraint *k)
 {
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
@@ -197,28 +196,14 @@ static const char *fk_sql(zdm_lower_ctx *cx, const zdm_name *t, const char *cond
                         "SET SESSION foreign_key_checks = 0;\n%sSET SESSION foreign_key_checks = "
                         "1;\n",
                         mysq_ddl_sql(cx, cond,
-                                     mysq_alter_sql(cx, t, add_clause(cx, k),
+                                     mysq_alter_sql(cx, t, mysq_add_clause(cx, k),
                                                     MYSQ_ALGO_ADD_FOREIGN_KEY))));
 }
 
-static int refuse_constraint(zdm_lower_ctx *cx, const zdm_op *op, const zdm_constraint *k)
+/* Checks and primary keys go to mysq_keys.c; the rest is handled here. */
+static bool keys_kind(const zdm_constraint *k)
 {
-    if (k->kind == ZDM_CON_CHECK || k->kind == ZDM_CON_PRIMARY) {
-        mysq_algo_class cls = k->kind == ZDM_CON_CHECK ? MYSQ_ALGO_ADD_CHECK
-                                                       : MYSQ_ALGO_CHANGE_PRIMARY_KEY;
-        const mysq_algo *r = mysq_algo_for(cx, cls);
-        return zdm_lower_error(
-            cx, op, ZDM_E_UNSUPPORTED,
-            zdm_sprintf(cx->arena,
-                        "the server does it with ALGORITHM=%s, LOCK=%s%s; the shadow-table plan "
-                        "that does it online is not in this backend yet (use `execute` with "
-                        "your own online tool, e.g. pt-online-schema-change)",
-                        r->algorithm, r->lock, r->rebuild ? " and a table rebuild" : ""),
-            "%s %s constraint is not supported for target %s yet",
-            op->kind == ZDM_OP_ADD_CONSTRAINT ? "adding a" : "dropping a",
-            k->kind == ZDM_CON_CHECK ? "check" : "primary key", cx->target->canonical);
-    }
-    return 0;
+    return k->kind == ZDM_CON_CHECK || k->kind == ZDM_CON_PRIMARY;
 }
 
 /* DROP FOREIGN KEY, then the index ADD FOREIGN KEY created under the key's
@@ -241,8 +226,9 @@ static const char *drop_fk_sql(zdm_lower_ctx *cx, const zdm_op *op, const zdm_co
 int mysq_lower_add_constraint(zdm_lower_ctx *cx, const zdm_op *op)
 {
     const zdm_constraint *k = op->con;
-    if (refuse_constraint(cx, op, k) != 0)
-        return -1;
+    if (keys_kind(k))
+        return k->kind == ZDM_CON_CHECK ? mysq_lower_add_check(cx, op)
+                                        : mysq_lower_primary_key(cx, op);
     const char *qn = zdm_sprintf(cx->arena, "%s.%s", zdm_name_str(cx->arena, op->table), k->name);
     bool fk = k->kind == ZDM_CON_FOREIGN;
     const char *type = fk ? "FOREIGN KEY" : "UNIQUE";
@@ -254,7 +240,7 @@ int mysq_lower_add_constraint(zdm_lower_ctx *cx, const zdm_op *op)
     s->scans = !fk;
     const char *absent = mysq_cond_constraint(cx, &op->table, k->name, type, false);
     const char *present = mysq_cond_constraint(cx, &op->table, k->name, type, true);
-    const char *cond = fk ? orphans_cond(cx, &op->table, k) : dups_cond(cx, &op->table, k);
+    const char *cond = fk ? mysq_orphans_cond(cx, &op->table, k) : dups_cond(cx, &op->table, k);
     if (fk) {
         s->why = "With foreign_key_checks=0 (this session only) the key is added in place "
                  "without the locked copy that checks every row; the orphan checks before and "
@@ -272,7 +258,7 @@ int mysq_lower_add_constraint(zdm_lower_ctx *cx, const zdm_op *op)
         mysq_estimate(cx, s, &op->table, op->rows, MYSQ_INDEX_RPS, "index build");
         s->why = "A unique constraint is a unique index, built in place with LOCK=NONE; it "
                  "fails (changing nothing) on a duplicate.";
-        s->forward = alter(cx, &op->table, absent, add_clause(cx, k), MYSQ_ALGO_ADD_INDEX);
+        s->forward = alter(cx, &op->table, absent, mysq_add_clause(cx, k), MYSQ_ALGO_ADD_INDEX);
         s->rollback = alter(cx, &op->table, present,
                             zdm_sqlf_str(cx->arena, MQ(cx), "DROP INDEX %I", k->name),
                             MYSQ_ALGO_DROP_INDEX);
@@ -289,8 +275,9 @@ int mysq_lower_add_constraint(zdm_lower_ctx *cx, const zdm_op *op)
 int mysq_lower_drop_constraint(zdm_lower_ctx *cx, const zdm_op *op)
 {
     const zdm_constraint *k = op->con;
-    if (refuse_constraint(cx, op, k) != 0)
-        return -1;
+    if (keys_kind(k))
+        return k->kind == ZDM_CON_CHECK ? mysq_lower_drop_check(cx, op)
+                                        : mysq_lower_primary_key(cx, op);
     const char *qn = zdm_sprintf(cx->arena, "%s.%s", zdm_name_str(cx->arena, op->table), k->name);
     bool fk = k->kind == ZDM_CON_FOREIGN;
     const char *type = fk ? "FOREIGN KEY" : "UNIQUE";
@@ -307,7 +294,7 @@ int mysq_lower_drop_constraint(zdm_lower_ctx *cx, const zdm_op *op)
                                     k->name),
                        cls);
     s->rollback = fk ? fk_sql(cx, &op->table, absent, k)
-                     : alter(cx, &op->table, absent, add_clause(cx, k), MYSQ_ALGO_ADD_INDEX);
+                     : alter(cx, &op->table, absent, mysq_add_clause(cx, k), MYSQ_ALGO_ADD_INDEX);
     s->rollback_note = "the constraint comes back only if the rows written meanwhile satisfy "
                        "it (a unique build fails on duplicates; a foreign key is not checked)";
     mysq_pre_long_trx(cx, s);

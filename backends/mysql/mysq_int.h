@@ -45,7 +45,10 @@ typedef enum { MYSQ_MYSQL, MYSQ_MARIADB } mysq_flavour;
     X(EXTEND_VARCHAR, "widen a VARCHAR within its length-byte size")            \
     X(CHANGE_TYPE, "change a column's type (INT to BIGINT, ...)")              \
     X(ADD_CHECK, "add a CHECK constraint")                                     \
-    X(CHANGE_PRIMARY_KEY, "drop and add the primary key")
+    X(DROP_CHECK, "drop a CHECK constraint")                                   \
+    X(CHANGE_PRIMARY_KEY, "drop and add the primary key")                      \
+    X(ADD_PRIMARY_KEY, "add a primary key to a table without one")             \
+    X(DROP_PRIMARY_KEY, "drop the primary key (alone)")
 
 typedef enum {
 #define X(e, d) MYSQ_ALGO_##e,
@@ -164,18 +167,45 @@ int mysq_lower_rename_table(zdm_lower_ctx *cx, const zdm_op *op);
 int mysq_lower_execute(zdm_lower_ctx *cx, const zdm_op *op);
 int mysq_lower_refuse(zdm_lower_ctx *cx, const zdm_op *op);     /* enum types */
 int mysq_lower_alter_type(zdm_lower_ctx *cx, const zdm_op *op); /* VARCHAR widening */
-/* A type change through a shadow table (mysq_shadow.c). */
+/* A type change or a new check through a shadow table (mysq_shadow.c). */
 int mysq_lower_shadow(zdm_lower_ctx *cx, const zdm_op *op);
+/* "DROP CONSTRAINT c" (MariaDB) or "DROP CHECK c" (MySQL). */
+const char *mysq_drop_check_clause(zdm_lower_ctx *cx, const char *name);
+
+/* ---- mysq_shadow_fk.c: foreign keys around the shadow ------------------------ */
+
+/* zdm_<name>: a foreign key's name on the shadow while the original holds it. */
+const char *mysq_shadow_fk_name(zdm_lower_ctx *cx, const char *name);
+/* `after` as the shadow `name`: foreign keys under their temporary names,
+ * beside an index under each key's own name where InnoDB made one for it. */
+const zdm_table *mysq_shadow_shape(zdm_lower_ctx *cx, const zdm_table *after, const char *name);
+/* " Its foreign keys (...) ...": the create step's why, "" when it has none. */
+const char *mysq_shadow_fk_why(zdm_lower_ctx *cx, const zdm_table *after);
+/* Why the table's foreign keys stop the shadow plan, or NULL. */
+const char *mysq_shadow_fk_blocker(zdm_lower_ctx *cx, const zdm_op *op, const zdm_table *after);
+/* Steps (validate, after the cut-over) pointing each child's key at the new
+ * table; their rollbacks point them back at `old` while the swap holds (the
+ * placeholder `ph` moved aside). */
+void mysq_shadow_children(zdm_lower_ctx *cx, const zdm_op *op, const char *old, const char *ph);
+/* Contract steps giving the table's foreign keys their own names back. */
+void mysq_shadow_fk_names(zdm_lower_ctx *cx, const zdm_op *op, const zdm_table *after);
 int mysq_lower_add_column(zdm_lower_ctx *cx, const zdm_op *op);
 int mysq_lower_drop_column(zdm_lower_ctx *cx, const zdm_op *op);
 int mysq_lower_rename_column(zdm_lower_ctx *cx, const zdm_op *op);
 int mysq_lower_default(zdm_lower_ctx *cx, const zdm_op *op);   /* SET/DROP DEFAULT */
 int mysq_lower_nullness(zdm_lower_ctx *cx, const zdm_op *op);  /* SET/DROP NOT NULL */
+/* mysq_index.c: "ADD <constraint>"; no row of `t` lacks the parent `k` names. */
+const char *mysq_add_clause(zdm_lower_ctx *cx, const zdm_constraint *k);
+const char *mysq_orphans_cond(zdm_lower_ctx *cx, const zdm_name *t, const zdm_constraint *k);
 int mysq_lower_create_index(zdm_lower_ctx *cx, const zdm_op *op);
 int mysq_lower_drop_index(zdm_lower_ctx *cx, const zdm_op *op);
 int mysq_lower_add_constraint(zdm_lower_ctx *cx, const zdm_op *op);
 int mysq_lower_drop_constraint(zdm_lower_ctx *cx, const zdm_op *op);
 int mysq_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op);
+/* mysq_keys.c: checks and primary keys, called by the constraint lowerings. */
+int mysq_lower_add_check(zdm_lower_ctx *cx, const zdm_op *op);
+int mysq_lower_drop_check(zdm_lower_ctx *cx, const zdm_op *op);
+int mysq_lower_primary_key(zdm_lower_ctx *cx, const zdm_op *op);
 /* The NOT NULL step of a column added without a default (after its fill). */
 int mysq_not_null_later(zdm_lower_ctx *cx, const zdm_op *op);
 mysq_sync *mysq_sync_find(zdm_lower_ctx *cx, const zdm_name *t, const char *col);

@@ -1,8 +1,9 @@
 /*
- * mysq_shadow.c - the shadow-table plan for a column type change that no
- * INSTANT or INPLACE path allows (INT to BIGINT, VARCHAR crossing 255 bytes):
- * the table is rebuilt beside the original while the application writes,
- * then swapped in by one atomic RENAME TABLE.
+ * mysq_shadow.c - the shadow-table plan for a change that no INSTANT or
+ * INPLACE path allows (the algorithm table says COPY): a column type change
+ * (INT to BIGINT, VARCHAR crossing 255 bytes) or a new CHECK constraint. The
+ * table is rebuilt beside the original while the application writes, then
+ * swapped in by one atomic RENAME TABLE.
  *
  * The copy reads by the primary key (FORCE INDEX: a covering secondary index
  * would make it share-lock every row of the table, and deadlock with the
@@ -33,9 +34,8 @@
  *             nothing lost. MariaDB refuses RENAME TABLE under LOCK TABLES in
  *             the same session (field-notes), which this protocol never uses;
  *   contract  drop the triggers and the helper tables (the original data).
- * Tables that have or are referenced by foreign keys are refused: RENAME
- * TABLE keeps each foreign key on the table it was defined on, so the
- * children would point at zdm_old_T after the swap.
+ * Foreign keys, the table's own and its children's, are carried across by
+ * mysq_shadow_fk.c (steps after the cut-over and in the contract phase).
  */
 #include "mysq_int.h"
 
@@ -45,6 +45,9 @@ typedef struct shadow {
     const zdm_op *op;
     const char *t, *nw, *old, *spare, *ph, *cur; /* table names */
     const char *pk;
+    const zdm_table *after;                       /* the shadow's shape */
+    const zdm_column *col;                        /* the retyped column, or NULL */
+    const zdm_value *using_, *revert;             /* its conversions (NULL: the cast) */
 } shadow;
 
 /* The table's columns as a list: bare names, or the values of a row read from
@@ -53,14 +56,14 @@ typedef struct shadow {
 static const char *list(zdm_lower_ctx *cx, const shadow *sh, const char *src,
                         const zdm_value *conv)
 {
-    const zdm_table *t = sh->op->after;
+    const zdm_table *t = sh->after;
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
     for (size_t i = 0; i < t->ncols; i++) {
         const char *c = t->cols[i]->name;
         if (i)
             zdm_buf_puts(&b, ", ");
-        if (src && conv && strcmp(c, sh->op->col->name) == 0)
+        if (src && conv && sh->col && strcmp(c, sh->col->name) == 0)
             zdm_sqlf(&b, MQ(cx), "%R", mysq_value(cx, conv));
         else
             zdm_sqlf(&b, MQ(cx), "%s%I", src ? src : "", c);
@@ -76,7 +79,7 @@ static const char *new_row(zdm_lower_ctx *cx, const shadow *sh, const zdm_value 
         return zdm_sprintf(cx->arena, "VALUES (%s)", list(cx, sh, "NEW.", NULL));
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
-    const zdm_table *t = sh->op->after;
+    const zdm_table *t = sh->after;
     for (size_t i = 0; i < t->ncols; i++)
         zdm_sqlf(&b, MQ(cx), "%sNEW.%I AS %I", i ? ", " : "", t->cols[i]->name, t->cols[i]->name);
     return zdm_sqlf_str(cx->arena, MQ(cx), "SELECT %s FROM (SELECT %s) AS zdm_row",
@@ -88,7 +91,7 @@ static const char *new_value(zdm_lower_ctx *cx, const shadow *sh, const zdm_valu
 {
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
-    const zdm_table *t = sh->op->after;
+    const zdm_table *t = sh->after;
     for (size_t i = 0; i < t->ncols; i++)
         zdm_sqlf(&b, MQ(cx), "%sNEW.%I AS %I", i ? ", " : "", t->cols[i]->name, t->cols[i]->name);
     return zdm_sqlf_str(cx->arena, MQ(cx), "(SELECT %R FROM (SELECT %s) AS zdm_row)",
@@ -100,7 +103,7 @@ static const char *new_value(zdm_lower_ctx *cx, const shadow *sh, const zdm_valu
  * beside it, which the copy may be inserting into. */
 static const char *set_list(zdm_lower_ctx *cx, const shadow *sh, const zdm_value *conv)
 {
-    const zdm_table *t = sh->op->after;
+    const zdm_table *t = sh->after;
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
     for (size_t i = 0; i < t->ncols; i++) {
@@ -109,7 +112,7 @@ static const char *set_list(zdm_lower_ctx *cx, const shadow *sh, const zdm_value
             continue;
         if (b.len)
             zdm_buf_puts(&b, ", ");
-        if (conv && strcmp(c, sh->op->col->name) == 0)
+        if (conv && sh->col && strcmp(c, sh->col->name) == 0)
             zdm_sqlf(&b, MQ(cx), "%I = %s", c, new_value(cx, sh, conv));
         else
             zdm_sqlf(&b, MQ(cx), "%I = NEW.%I", c, c);
@@ -206,15 +209,14 @@ static const char *drop_tables_sql(zdm_lower_ctx *cx, const char *const *names, 
 
 static const char *create_shadow_sql(zdm_lower_ctx *cx, const shadow *sh)
 {
-    zdm_table nt = *sh->op->after;
-    nt.name.name = sh->nw;
+    const zdm_table *nt = mysq_shadow_shape(cx, sh->after, sh->nw);
     return zdm_sqlf_str(cx->arena, MQ(cx),
                         "%s;\nCREATE TABLE IF NOT EXISTS %I LIKE %I;\n"
                         "CREATE TABLE IF NOT EXISTS %I LIKE %I;\n"
                         "CREATE TABLE IF NOT EXISTS %I (id TINYINT PRIMARY KEY, hi BIGINT NOT "
                         "NULL) ENGINE=InnoDB;\n"
                         "INSERT IGNORE INTO %I (id, hi) VALUES (1, -9223372036854775807);\n",
-                        mysq_create_table_sql(cx, &nt), sh->old, sh->t, sh->spare, sh->nw,
+                        mysq_create_table_sql(cx, nt), sh->old, sh->t, sh->spare, sh->nw,
                         sh->cur, sh->cur);
 }
 
@@ -245,7 +247,7 @@ static const char *copy_sql(zdm_lower_ctx *cx, const shadow *sh, uint64_t batch)
      * rows inserted meanwhile wait for it (its share lock reaches the end of
      * the index), and every later write goes through the triggers. */
     const char *names = list(cx, sh, NULL, NULL);
-    const char *vals = list(cx, sh, "zdm_row.", sh->op->using_);
+    const char *vals = list(cx, sh, "zdm_row.", sh->using_);
     unsigned long long n = (unsigned long long)batch;
     zdm_sqlf(&b, MQ(cx),
              "            START TRANSACTION;\n"
@@ -297,9 +299,9 @@ static const char *cutover_sql(zdm_lower_ctx *cx, const shadow *sh)
         "            IF NOT @zdm_same THEN\n                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
         "'zdm: the shadow table differs from the table (count or checksum)';\n"
         "            END IF;\n            %s",
-        same_cond(cx, sh, sh->t, sh->nw, sh->op->using_), rename4(cx, fwd));
+        same_cond(cx, sh, sh->t, sh->nw, sh->using_), rename4(cx, fwd));
     return zdm_sprintf(cx->arena, "%s%s", mirror_sql(cx, sh, sh->nw, sh->old, "rev",
-                                                     sh->op->revert, false),
+                                                     sh->revert, false),
                        mysq_ddl_sql(cx,
                                     zdm_sprintf(cx->arena, "%s AND %s",
                                                 mysq_cond_table(cx, &ph, false),
@@ -322,13 +324,26 @@ static const char *swap_back_sql(zdm_lower_ctx *cx, const shadow *sh)
                        drop_mirror_sql(cx, sh, "rev"));
 }
 
+/* What the plan does, for errors: "changing the type of column t.c", "adding
+ * check constraint t.k". */
+static const char *what(zdm_lower_ctx *cx, const zdm_op *op)
+{
+    if (op->col)
+        return zdm_sprintf(cx->arena, "changing the type of column %s",
+                           mysq_qcol(cx, &op->table, op->col->name));
+    return zdm_sprintf(cx->arena, "adding check constraint %s.%s", op->table.name,
+                       op->con->name);
+}
+
 static int refuse(zdm_lower_ctx *cx, const zdm_op *op, const char *why)
 {
     return zdm_lower_error(cx, op, ZDM_E_UNSUPPORTED,
-                           "change the type by adding a new column, backfilling it and "
-                           "switching the application to it",
-                           "changing the type of column %s is not supported for target %s: %s",
-                           mysq_qcol(cx, &op->table, op->col->name), cx->target->canonical, why);
+                           op->col ? "change the type by adding a new column, backfilling it "
+                                     "and switching the application to it"
+                                   : "use `execute` with your own online tool (e.g. "
+                                     "pt-online-schema-change)",
+                           "%s is not supported for target %s: %s", what(cx, op),
+                           cx->target->canonical, why);
 }
 
 /* Why the shadow-table plan cannot take `op`, or NULL. */
@@ -338,19 +353,16 @@ static const char *blocker(zdm_lower_ctx *cx, const zdm_op *op)
     if (!mysq_int_pk(t))
         return "the shadow-table copy needs a single-column integer primary key";
     for (size_t i = 0; i < t->ncons; i++)
-        if (t->cons[i]->kind == ZDM_CON_FOREIGN ||
-            (t->cons[i]->kind == ZDM_CON_CHECK && mysq_st(cx)->flavour == MYSQ_MYSQL))
-            return "the table has a foreign key or check (their names are unique per database, "
-                   "so the shadow table cannot carry them)";
-    const zdm_schema *sc = cx->mig->base;
-    for (size_t i = 0; sc && i < sc->tables.len; i++)
-        for (size_t j = 0; j < sc->tables.items[i]->ncons; j++) {
-            const zdm_constraint *k = sc->tables.items[i]->cons[j];
-            if (k->kind == ZDM_CON_FOREIGN && zdm_name_eq(k->ref_table, op->table))
-                return "a foreign key references the table (RENAME TABLE would leave it on "
-                       "the old copy)";
-        }
-    if (strcmp(mysq_int_pk(t), op->col->name) == 0)
+        if (t->cons[i]->kind == ZDM_CON_CHECK && mysq_st(cx)->flavour == MYSQ_MYSQL)
+            return zdm_sprintf(cx->arena,
+                               "the table has check %s: MySQL names checks per database, so "
+                               "the shadow cannot carry it under its name, and adding it back "
+                               "after the swap copies the table under a lock",
+                               t->cons[i]->name);
+    const char *fk = mysq_shadow_fk_blocker(cx, op, op->after);
+    if (fk)
+        return fk;
+    if (op->col && strcmp(mysq_int_pk(t), op->col->name) == 0)
         return "the shadow-table plan does not change the primary key's own type yet";
     for (size_t i = 0; i < cx->mig->ops.len; i++) {
         const zdm_op *o = cx->mig->ops.items[i];
@@ -360,53 +372,60 @@ static const char *blocker(zdm_lower_ctx *cx, const zdm_op *op)
     return NULL;
 }
 
-int mysq_lower_shadow(zdm_lower_ctx *cx, const zdm_op *op)
+static zdm_step *expand_steps(zdm_lower_ctx *cx, const shadow *sh)
 {
-    const char *why = blocker(cx, op);
-    if (why)
-        return refuse(cx, op, why);
-    shadow sh = {op, op->table.name, NULL, NULL, NULL, NULL, NULL, mysq_int_pk(op->before)};
-    sh.nw = zdm_sprintf(cx->arena, "zdm_new_%s", sh.t);
-    sh.old = zdm_sprintf(cx->arena, "zdm_old_%s", sh.t);
-    sh.spare = zdm_sprintf(cx->arena, "zdm_spare_%s", sh.t);
-    sh.ph = zdm_sprintf(cx->arena, "zdm_ph_%s", sh.t);
-    sh.cur = zdm_sprintf(cx->arena, "zdm_cur_%s", sh.t);
-    const char *qc = mysq_qcol(cx, &op->table, op->col->name);
-    const char *ty = zdm_coltype_str(cx->arena, &op->col->type);
-    const char *helpers[] = {sh.nw, sh.old, sh.spare, sh.ph, sh.cur};
-
+    const zdm_op *op = sh->op;
+    const char *helpers[] = {sh->nw, sh->old, sh->spare, sh->ph, sh->cur};
+    const char *shape =
+        op->col ? zdm_sprintf(cx->arena, "%s as %s", mysq_qcol(cx, &op->table, op->col->name),
+                              zdm_coltype_str(cx->arena, &op->col->type))
+                : zdm_sprintf(cx->arena, "with check %s", op->con->name);
     zdm_step *s = mysq_step(cx, op, ZDM_PHASE_EXPAND,
-                            zdm_sprintf(cx->arena, "create the shadow of %s (%s as %s)", sh.t, qc, ty));
-    s->why = "The table is rebuilt beside the original in the new shape; the application keeps "
-             "using the original.";
+                            zdm_sprintf(cx->arena, "create the shadow of %s (%s)", sh->t, shape));
+    s->why = zdm_sprintf(cx->arena,
+                         "The table is rebuilt beside the original in the new shape; the "
+                         "application keeps using the original.%s",
+                         mysq_shadow_fk_why(cx, sh->after));
     s->lock = "none (new tables)";
     s->lock_level = ZDM_LOCK_NONE;
     s->retried = false;
-    s->forward = mysq_step_sql(cx, create_shadow_sql(cx, &sh));
+    s->forward = mysq_step_sql(cx, create_shadow_sql(cx, sh));
     s->rollback = mysq_step_sql(cx, drop_tables_sql(cx, helpers, 5));
 
     s = mysq_step(cx, op, ZDM_PHASE_EXPAND,
-                  zdm_sprintf(cx->arena, "mirror triggers from %s to %s", sh.t, sh.nw));
+                  zdm_sprintf(cx->arena, "mirror triggers from %s to %s", sh->t, sh->nw));
     s->why = "Every insert, update and delete on the table is repeated on the shadow, in the "
              "same transaction.";
     s->retried = mysq_st(cx)->flavour == MYSQ_MARIADB;
-    s->forward = mysq_step_sql(cx, mirror_sql(cx, &sh, sh.t, sh.nw, "fwd", op->using_, true));
-    s->rollback = mysq_step_sql(cx, drop_mirror_sql(cx, &sh, "fwd"));
+    s->forward = mysq_step_sql(cx, mirror_sql(cx, sh, sh->t, sh->nw, "fwd", sh->using_, true));
+    s->rollback = mysq_step_sql(cx, drop_mirror_sql(cx, sh, "fwd"));
     mysq_pre_long_trx(cx, s);
     zdm_step_risk(cx->plan, s, ZDM_RISK_TRIGGER_OVERHEAD,
                   "Every write to the table writes the shadow too (and, after the cut-over, "
                   "the original), in the same transaction.",
                   "The triggers are dropped in the contract phase.");
-    zdm_step_risk(cx->plan, s, ZDM_RISK_CONSTRAINT_FAIL,
-                  zdm_sprintf(cx->arena,
-                              "A value the new type cannot hold makes the application's write "
-                              "fail in the trigger (strict sql_mode) until %s is changed back.",
-                              qc),
-                  "Check the values first (verify_pre.sql does for a narrowing cast).");
+    if (sh->col)
+        zdm_step_risk(cx->plan, s, ZDM_RISK_CONSTRAINT_FAIL,
+                      zdm_sprintf(cx->arena,
+                                  "A value the new type cannot hold makes the application's "
+                                  "write fail in the trigger (strict sql_mode) until %s is "
+                                  "changed back.",
+                                  mysq_qcol(cx, &op->table, op->col->name)),
+                      "Check the values first (verify_pre.sql does for a narrowing cast).");
+    else
+        zdm_step_risk(cx->plan, s, ZDM_RISK_CONSTRAINT_FAIL,
+                      "A row the application writes that fails the new check makes its write "
+                      "fail in the trigger (the shadow checks every row).",
+                      "Fix the application first; verify_pre.sql counts the existing rows that "
+                      "fail it.");
+    return s;
+}
 
-    uint64_t batch = mysq_st(cx)->batch;
-    s = mysq_step(cx, op, ZDM_PHASE_BACKFILL,
-                  zdm_sprintf(cx->arena, "copy %s into %s", sh.t, sh.nw));
+static void copy_step(zdm_lower_ctx *cx, const shadow *sh)
+{
+    const zdm_op *op = sh->op;
+    zdm_step *s = mysq_step(cx, op, ZDM_PHASE_BACKFILL,
+                            zdm_sprintf(cx->arena, "copy %s into %s", sh->t, sh->nw));
     s->kind = ZDM_STEP_BACKFILL;
     s->lock = "shared row locks of one primary-key range at a time";
     s->lock_level = ZDM_LOCK_ROWS;
@@ -414,7 +433,7 @@ int mysq_lower_shadow(zdm_lower_ctx *cx, const zdm_op *op)
     s->why = "One INSERT IGNORE ... SELECT per primary-key range: it share-locks the range's rows "
              "while it copies them, and rows the triggers wrote first are kept (they are newer).";
     mysq_estimate(cx, s, &op->table, op->rows, MYSQ_UPDATE_RPS, "batched copy");
-    s->forward = mysq_step_sql(cx, copy_sql(cx, &sh, batch));
+    s->forward = mysq_step_sql(cx, copy_sql(cx, sh, mysq_st(cx)->batch));
     s->rollback = mysq_step_sql(cx, "-- nothing to undo here: the shadow table is dropped by "
                                     "undoing its create step\n");
     zdm_step_risk(cx->plan, s, ZDM_RISK_TABLE_REWRITE,
@@ -422,56 +441,133 @@ int mysq_lower_shadow(zdm_lower_ctx *cx, const zdm_op *op)
                   "Check free disk against the table's size first.");
     zdm_step_risk(cx->plan, s, ZDM_RISK_REPLICA_LAG,
                   "Every copied range is replicated.", "Watch Seconds_Behind_Master.");
-    s = mysq_step(cx, op, ZDM_PHASE_VALIDATE,
-                  zdm_sprintf(cx->arena, "cut over: swap %s in for %s", sh.nw, sh.t));
+}
+
+/* The shape the cut-over leaves, for its post-check. */
+static const char *shape_cond(zdm_lower_ctx *cx, const zdm_op *op)
+{
+    if (op->col)
+        return mysq_cond_column_shape(cx, &op->table, op->col);
+    return mysq_cond_constraint(cx, &op->table, op->con->name, "CHECK", true);
+}
+
+static void cutover_step(zdm_lower_ctx *cx, const shadow *sh, const char *whatc)
+{
+    const zdm_op *op = sh->op;
+    zdm_step *s = mysq_step(cx, op, ZDM_PHASE_VALIDATE,
+                            zdm_sprintf(cx->arena, "cut over: swap %s in for %s", sh->nw, sh->t));
     s->why = "One atomic RENAME TABLE of four pairs puts the shadow in the table's place after a "
              "count and checksum comparison; reverse triggers keep the original in step, so a "
              "rollback swaps back with nothing lost.";
     s->lock = "exclusive metadata lock for the RENAME (brief)";
     s->scans = true;
-    mysq_estimate(cx, s, &op->table, op->rows * 2, MYSQ_SCAN_RPS,
-                  "checksum scan of both tables");
-    s->forward = mysq_step_sql(cx, cutover_sql(cx, &sh));
-    s->rollback = mysq_step_sql(cx, swap_back_sql(cx, &sh));
+    mysq_estimate(cx, s, &op->table, op->rows * 2, MYSQ_SCAN_RPS, "checksum scan of both tables");
+    s->forward = mysq_step_sql(cx, cutover_sql(cx, sh));
+    s->rollback = mysq_step_sql(cx, swap_back_sql(cx, sh));
     mysq_pre_long_trx(cx, s);
-    mysq_post(cx, s, zdm_sprintf(cx->arena, "column %s is %s", qc, ty),
-              mysq_cond_column_shape(cx, &op->table, op->col));
+    mysq_post(cx, s, whatc, shape_cond(cx, op));
+}
 
-    s = mysq_step(cx, op, ZDM_PHASE_CONTRACT,
-                  zdm_sprintf(cx->arena, "drop the original of %s and the helper tables", sh.t));
+/* After the contract phase the original is gone: a rollback changes the
+ * table back in place (the type by a copy; a check is dropped in place). */
+static void contract_rollback(zdm_lower_ctx *cx, const shadow *sh, zdm_step *s)
+{
+    const zdm_op *op = sh->op;
+    const char *gone = zdm_sprintf(cx->arena, "NOT %s",
+                                   mysq_cond_table(cx, &(zdm_name){NULL, sh->old}, true));
+    mysq_algo_class cls = op->col ? MYSQ_ALGO_CHANGE_TYPE : MYSQ_ALGO_DROP_CHECK;
+    const mysq_algo *back = mysq_algo_for(cx, cls);
+    const char *clause, *cond = gone;
+    if (op->col) {
+        clause = zdm_sprintf(cx->arena, "MODIFY COLUMN %s",
+                             mysq_column_def(cx, op->before, op->old_col));
+    } else {
+        clause = mysq_drop_check_clause(cx, op->con->name);
+        cond = zdm_sprintf(cx->arena, "%s AND %s", gone,
+                           mysq_cond_constraint(cx, &op->table, op->con->name, "CHECK", true));
+    }
+    s->rollback = mysq_step_sql(cx, mysq_ddl_sql(cx, cond, mysq_alter_sql(cx, &op->table, clause,
+                                                                          cls)));
+    s->rollback_note =
+        op->col ? zdm_sprintf(cx->arena,
+                              "after the contract phase the original is gone: the type is "
+                              "changed back in place by a copy (ALGORITHM=%s, LOCK=%s: "
+                              "writes wait)",
+                              back->algorithm, back->lock)
+                : zdm_sprintf(cx->arena,
+                              "after the contract phase the original is gone: the check is "
+                              "dropped in place (ALGORITHM=%s, LOCK=%s)",
+                              back->algorithm, back->lock);
+    if (back->rebuild)
+        zdm_step_risk(cx->plan, s, ZDM_RISK_DATA_LOSS,
+                      "The original table is dropped: a rollback from here copies the table "
+                      "under a lock.",
+                      "Keep the contract phase until the new type has been in use long enough.");
+}
+
+static void contract_steps(zdm_lower_ctx *cx, const shadow *sh)
+{
+    const zdm_op *op = sh->op;
+    zdm_step *s = mysq_step(cx, op, ZDM_PHASE_CONTRACT,
+                            zdm_sprintf(cx->arena, "drop the original of %s and the helper tables",
+                                        sh->t));
     s->why = "The application runs on the new table; the copy kept for a rollback goes.";
-    const char *contract_helpers[] = {sh.old, sh.nw, sh.ph, sh.cur};
+    const char *contract_helpers[] = {sh->old, sh->nw, sh->ph, sh->cur};
     s->forward = mysq_step_sql(cx, zdm_sprintf(cx->arena, "%s%s%s",
-                                               drop_mirror_sql(cx, &sh, "rev"),
-                                               drop_mirror_sql(cx, &sh, "fwd"),
+                                               drop_mirror_sql(cx, sh, "rev"),
+                                               drop_mirror_sql(cx, sh, "fwd"),
                                                drop_tables_sql(cx, contract_helpers, 4)));
     for (size_t i = 0; i < 4; i++)
         mysq_post(cx, s, zdm_sprintf(cx->arena, "helper table %s is gone", contract_helpers[i]),
                   mysq_cond_table(cx, &(zdm_name){NULL, contract_helpers[i]}, false));
-    zdm_plan_checkpoint(cx->plan, ZDM_PHASE_CONTRACT,
-                        zdm_sprintf(cx->arena,
-                                    "Until the contract phase has run, the application writes "
-                                    "no value into %s that the old type cannot hold: the reverse "
-                                    "triggers copy every write into the original table, and "
-                                    "such a write fails there.",
-                                    qc));
-    const mysq_algo *back = mysq_algo_for(cx, MYSQ_ALGO_CHANGE_TYPE);
-    s->rollback = mysq_step_sql(
-        cx, mysq_ddl_sql(cx, zdm_sprintf(cx->arena, "NOT %s",
-                                         mysq_cond_table(cx, &(zdm_name){NULL, sh.old}, true)),
-                         zdm_sprintf(cx->arena, "ALTER TABLE %s MODIFY COLUMN %s, ALGORITHM=%s, "
-                                                "LOCK=%s",
-                                     zdm_sqlf_str(cx->arena, MQ(cx), "%I", sh.t),
-                                     mysq_column_def(cx, op->before, op->old_col),
-                                     back->algorithm, back->lock)));
-    s->rollback_note = zdm_sprintf(cx->arena,
-                                   "after the contract phase the original is gone: the type is "
-                                   "changed back in place by a copy (ALGORITHM=%s, LOCK=%s: "
-                                   "writes wait)",
-                                   back->algorithm, back->lock);
-    zdm_step_risk(cx->plan, s, ZDM_RISK_DATA_LOSS,
-                  "The original table is dropped: a rollback from here copies the table under a "
-                  "lock.",
-                  "Keep the contract phase until the new type has been in use long enough.");
+    if (op->col)
+        zdm_plan_checkpoint(cx->plan, ZDM_PHASE_CONTRACT,
+                            zdm_sprintf(cx->arena,
+                                        "Until the contract phase has run, the application "
+                                        "writes no value into %s that the old type cannot "
+                                        "hold: the reverse triggers copy every write into the "
+                                        "original table, and such a write fails there.",
+                                        mysq_qcol(cx, &op->table, op->col->name)));
+    contract_rollback(cx, sh, s);
+    mysq_shadow_fk_names(cx, op, sh->after);
+}
+
+/* For a check: the rows that fail it, none. */
+static void check_pre(zdm_lower_ctx *cx, const zdm_op *op, zdm_step *s)
+{
+    const char *bad = zdm_sqlf_str(cx->arena, MQ(cx), "SELECT * FROM %I WHERE NOT (%R)",
+                                   op->table.name, mysq_value(cx, op->con->check));
+    mysq_pre(cx, s,
+             zdm_sprintf(cx->arena, "no row of %s fails check %s", op->table.name, op->con->name),
+             zdm_sprintf(cx->arena, "NOT EXISTS (%s)", bad));
+    zdm_step_risk(cx->plan, s, ZDM_RISK_CONSTRAINT_FAIL,
+                  "An existing row that fails the check is skipped by the copy, and the "
+                  "cut-over stops on the count comparison.",
+                  zdm_sprintf(cx->arena, "Run verify_pre.sql first; list the rows with %s;", bad));
+}
+
+int mysq_lower_shadow(zdm_lower_ctx *cx, const zdm_op *op)
+{
+    const char *why = blocker(cx, op);
+    if (why)
+        return refuse(cx, op, why);
+    shadow sh = {op, op->table.name, NULL, NULL, NULL, NULL, NULL, mysq_int_pk(op->before),
+                 op->after, op->col, op->using_, op->revert};
+    sh.nw = zdm_sprintf(cx->arena, "zdm_new_%s", sh.t);
+    sh.old = zdm_sprintf(cx->arena, "zdm_old_%s", sh.t);
+    sh.spare = zdm_sprintf(cx->arena, "zdm_spare_%s", sh.t);
+    sh.ph = zdm_sprintf(cx->arena, "zdm_ph_%s", sh.t);
+    sh.cur = zdm_sprintf(cx->arena, "zdm_cur_%s", sh.t);
+    const char *whatc =
+        op->col ? zdm_sprintf(cx->arena, "column %s is %s", mysq_qcol(cx, &op->table, op->col->name),
+                              zdm_coltype_str(cx->arena, &op->col->type))
+                : zdm_sprintf(cx->arena, "check %s.%s exists", sh.t, op->con->name);
+    zdm_step *mirror = expand_steps(cx, &sh);
+    if (!op->col)
+        check_pre(cx, op, mirror);
+    copy_step(cx, &sh);
+    cutover_step(cx, &sh, whatc);
+    mysq_shadow_children(cx, op, sh.old, sh.ph);
+    contract_steps(cx, &sh);
     return 0;
 }

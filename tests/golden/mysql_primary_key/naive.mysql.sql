@@ -1,0 +1,1 @@
+ALTER TABLE events DROP PRIMARY KEY, ADD PRIMARY KEY (id, tenant_id);
