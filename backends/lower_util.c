@@ -37,3 +37,17 @@ const char *zdm_lower_fill_expr(zdm_lower_ctx *cx, zdm_value_fn value, const zdm
     }
     return e;
 }
+
+void zdm_lower_note_sqlite_options(zdm_lower_ctx *cx, const zdm_table *t)
+{
+    if (!t->strict && !t->without_rowid)
+        return;
+    bool both = t->strict && t->without_rowid;
+    zdm_plan_note(cx->plan,
+                  "Table %s is declared%s%s%s: SQLite-only table option%s with no counterpart "
+                  "in %s (the server enforces column types, and tables have no rowid), so "
+                  "not written here.",
+                  zdm_name_str(cx->arena, t->name), t->strict ? " `strict`" : "",
+                  both ? " and" : "", t->without_rowid ? " `without rowid`" : "",
+                  both ? "s" : "", cx->target->canonical);
+}

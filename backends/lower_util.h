@@ -22,4 +22,9 @@ typedef const char *(*zdm_value_fn)(zdm_lower_ctx *cx, const zdm_value *v);
 const char *zdm_lower_fill_expr(zdm_lower_ctx *cx, zdm_value_fn value, const zdm_name *t,
                                 const char *col);
 
+/* For a dialect that stores every table by a hidden or clustered key and
+ * checks its types anyway: the plan note that SQLite's table options
+ * `strict` and `without rowid` of `t` (created by `op`) are not rendered. */
+void zdm_lower_note_sqlite_options(zdm_lower_ctx *cx, const zdm_table *t);
+
 #endif

@@ -98,8 +98,19 @@ typedef struct ast_coldef {
     ast_expr *check;    /* check RAW, or NULL */
     zdm_identity identity;
     zdm_span identity_span;
+    ast_ident collate;  /* collate NAME; collate.name NULL when absent */
+    bool autoinc;       /* autoincrement: an identity whose numbers are never reused */
+    zdm_span autoinc_span;
     zdm_span span;
 } ast_coldef;
+
+/* The table options after `create table T (...)`: SQLite's STRICT and
+ * WITHOUT ROWID (docs/language.md); each span is empty when absent. */
+typedef enum { AST_TOPT_STRICT, AST_TOPT_WITHOUT_ROWID } ast_topt_kind;
+typedef struct ast_topts {
+    bool strict, without_rowid;
+    zdm_span strict_span, without_rowid_span;
+} ast_topts;
 
 typedef enum { AST_CON_PRIMARY, AST_CON_UNIQUE, AST_CON_FOREIGN, AST_CON_CHECK } ast_con_kind;
 
@@ -195,7 +206,7 @@ typedef struct ast_stmt {
         struct { const char *title; zdm_span title_span; } migration;
         struct { ast_qname table; ast_count rows; } assume;
         ast_setting set;
-        struct { ast_qname table; zdm_vec(ast_table_elem) elems; } create_table;
+        struct { ast_qname table; zdm_vec(ast_table_elem) elems; ast_topts opts; } create_table;
         struct { ast_qname table; bool keep; } drop_table; /* keep: moved aside */
         struct { ast_qname table; ast_qname to; } rename_table;
         struct { ast_qname table; ast_alter action; } alter_table;

@@ -28,7 +28,7 @@ enum {
     ZDM_E_SYNTAX = 1010,      /* unexpected token */
     ZDM_E_SEMI = 1011,        /* missing ';' */
     ZDM_E_DIALECT = 1012,     /* unknown dialect variant */
-    ZDM_E_DUP_OPTION = 1013,  /* column option given twice or contradicting */
+    ZDM_E_DUP_OPTION = 1013,  /* column option given twice or contradicting; table option twice */
     ZDM_E_TYPE_ARGS = 1014,   /* wrong type parameters */
     ZDM_E_TYPE_NAME = 1015,   /* misplaced 'with time zone' and the like */
     ZDM_E_DUP_CLAUSE = 1016,  /* using/revert/variant given twice */
@@ -94,12 +94,14 @@ zdm_diag *parse_error(zdm_parser *p, int code, zdm_span at, const char *fmt, ...
 typedef enum {
     COLOPT_NOT_NULL, COLOPT_NULL, COLOPT_DEFAULT, COLOPT_PK, COLOPT_UNIQUE,
     COLOPT_REFERENCES, COLOPT_CHECK, COLOPT_IDENTITY_ALWAYS, COLOPT_IDENTITY_BY_DEFAULT,
+    COLOPT_COLLATE, COLOPT_AUTOINCREMENT,
 } ast_colopt_kind;
 
 typedef struct ast_colopt {
     ast_colopt_kind kind;
     ast_expr *expr;
     ast_ref *ref;
+    ast_ident ident;      /* COLLATE: the collation's name */
     zdm_span span;
 } ast_colopt;
 
@@ -172,7 +174,12 @@ ast_stmt *ast_stmt_new(zdm_parser *p, ast_stmt_kind kind, zdm_span at);
 ast_stmt *ast_setting_new(zdm_parser *p, ast_ident name, ast_setv_kind kind, const char *text,
                           zdm_span vspan, zdm_span at);
 ast_stmt *ast_alter_table(zdm_parser *p, ast_qname table, ast_alter *a, zdm_span at);
-ast_stmt *ast_create_table(zdm_parser *p, ast_qname table, ast_telem_list *elems, zdm_span at);
+ast_colopt_list *ast_colopt_collate(zdm_parser *p, ast_colopt_list *l, ast_ident name,
+                                    zdm_span at);
+/* A table option; given twice is an error. */
+ast_topts ast_topt_add(zdm_parser *p, ast_topts o, ast_topt_kind kind, zdm_span at);
+ast_stmt *ast_create_table(zdm_parser *p, ast_qname table, ast_telem_list *elems, ast_topts opts,
+                           zdm_span at);
 ast_stmt *ast_create_index(zdm_parser *p, bool unique, ast_ident name, ast_qname table,
                            ast_elem_list *elems, ast_expr *where, zdm_span at);
 ast_stmt *ast_backfill(zdm_parser *p, ast_qname table, ast_set_list *sets, ast_expr *where,

@@ -166,6 +166,11 @@ zdm_column *sema_column_new(sema *c, const ast_coldef *cd)
     if (col->def && col->def->kind == ZDM_V_NULL)
         col->def = NULL; /* `default null` is no default */
     col->identity = cd->identity;
+    if (cd->autoinc && col->identity == ZDM_IDENTITY_NONE && !cd->type.serial)
+        col->identity = ZDM_IDENTITY_BY_DEFAULT; /* autoincrement: numbered by the database */
+    col->not_null = col->not_null || cd->autoinc;
+    col->autoincrement = cd->autoinc;
+    col->collate = cd->collate.name;
     col->serial = cd->type.serial;
     if (col->serial)
         col->not_null = true; /* serial implies NOT NULL in PostgreSQL */

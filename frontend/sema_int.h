@@ -58,7 +58,13 @@ enum {
     SEMA_E_HISTORY_READ = 2045,
     SEMA_E_BACKFILL_IDENTITY = 2046,
     SEMA_E_KEEP_NAME = 2047,
+    SEMA_E_AUTOINCREMENT = 2048,
+    SEMA_E_WITHOUT_ROWID = 2049,
+    SEMA_E_KEY_NEEDED = 2050,
 };
+
+/* Whether a column type can carry `autoincrement` (an integer, not an array). */
+bool sema_autoinc_type(const zdm_coltype *t);
 
 typedef struct sema_assume {
     zdm_name table;

@@ -114,6 +114,66 @@ static void primary_key_not_null(zdm_table *t)
         zdm_table_column(t, pk->cols[i])->not_null = true;
 }
 
+bool sema_autoinc_type(const zdm_coltype *t)
+{
+    return !t->array && (t->kind == ZDM_TY_INT || t->kind == ZDM_TY_BIGINT ||
+                         t->kind == ZDM_TY_SMALLINT);
+}
+
+/* `autoincrement` is SQLite's: the rowid alias (the table's one-column
+ * integer primary key) never reuses a number; it cannot be had without a
+ * rowid. */
+static bool autoinc_ok(sema *c, const ast_stmt *st, const zdm_table *t, const ast_coldef *cd)
+{
+    const zdm_constraint *pk = zdm_table_primary_key(t);
+    const zdm_column *col = zdm_table_column(t, cd->name.name);
+    const char *why = NULL, *hint = NULL;
+    if (!sema_autoinc_type(&col->type)) {
+        why = "autoincrement needs an integer column (int, bigint or smallint)";
+        hint = "Declare the column int or bigint, or drop autoincrement.";
+    } else if (!pk || pk->ncols != 1 || strcmp(pk->cols[0], col->name) != 0) {
+        why = "autoincrement needs the column to be the table's whole primary key";
+        hint = "Add `primary key` to this column (and no other primary key), or drop "
+               "autoincrement.";
+    } else if (t->without_rowid) {
+        why = "autoincrement needs a rowid: the table is `without rowid`";
+        hint = "Drop autoincrement, or `without rowid`.";
+    }
+    if (!why)
+        return true;
+    zdm_diag *g = zdm_diag_add(c->d, ZDM_ERROR, SEMA_E_AUTOINCREMENT, c->src, cd->autoinc_span,
+                               "%s", why);
+    if (t->without_rowid && pk && sema_autoinc_type(&col->type))
+        zdm_diag_note(g, c->a, st->u.create_table.opts.without_rowid_span, "declared here");
+    zdm_diag_hint(g, c->a, "%s", hint);
+    return false;
+}
+
+/* The table options and the checks they need: `without rowid` needs a
+ * primary key (SQLite refuses the table otherwise). */
+static bool table_options(sema *c, const ast_stmt *st, zdm_table *t)
+{
+    const ast_topts *o = &st->u.create_table.opts;
+    t->strict = o->strict;
+    t->without_rowid = o->without_rowid;
+    bool ok = true;
+    if (t->without_rowid && !zdm_table_primary_key(t)) {
+        zdm_diag *g = zdm_diag_add(c->d, ZDM_ERROR, SEMA_E_WITHOUT_ROWID, c->src,
+                                   o->without_rowid_span,
+                                   "table \"%s\" is without rowid but has no primary key",
+                                   zdm_name_str(c->a, t->name));
+        zdm_diag_hint(g, c->a, "A table without rowid is stored by its primary key: declare "
+                               "one, or drop `without rowid`.");
+        ok = false;
+    }
+    for (size_t i = 0; ok && i < st->u.create_table.elems.len; i++) {
+        const ast_coldef *cd = st->u.create_table.elems.items[i].col;
+        if (cd && cd->autoinc)
+            ok = autoinc_ok(c, st, t, cd);
+    }
+    return ok;
+}
+
 void sema_create_table(sema *c, const ast_stmt *st)
 {
     zdm_name n = sema_name(&st->u.create_table.table);
@@ -132,7 +192,7 @@ void sema_create_table(sema *c, const ast_stmt *st)
                                          AST_CON_FOREIGN};
     for (size_t i = 0; i < 4; i++)
         ok = add_constraints(c, st, t, order[i], &taken) && ok;
-    if (!ok)
+    if (!ok || !table_options(c, st, t))
         return;
     primary_key_not_null(t);
     zdm_op *op = sema_op(c, ZDM_OP_CREATE_TABLE, st, n, NULL);

@@ -74,6 +74,10 @@ static void put_column(zdm_buf *b, const zdm_column *c)
                                                            : " identity by default");
     if (c->serial)
         zdm_buf_puts(b, " serial");
+    if (c->autoincrement)
+        zdm_buf_puts(b, " autoincrement");
+    if (c->collate)
+        zdm_buf_printf(b, " collate %s", c->collate);
 }
 
 static void put_fk(zdm_buf *b, const zdm_constraint *k)
@@ -150,6 +154,10 @@ static void put_table(zdm_buf *b, const zdm_table *t)
     }
     if (t->rows)
         zdm_buf_printf(b, "; rows %" PRIu64, t->rows);
+    if (t->without_rowid)
+        zdm_buf_puts(b, "; without rowid");
+    if (t->strict)
+        zdm_buf_puts(b, "; strict");
     zdm_buf_putc(b, '}');
 }
 

@@ -74,6 +74,8 @@ typedef struct zdm_column {
     const zdm_value *def;   /* NULL: no default */
     zdm_identity identity;
     bool serial;            /* declared serial/bigserial (owns a sequence) */
+    bool autoincrement;     /* identity whose numbers are never reused (SQLite AUTOINCREMENT) */
+    const char *collate;    /* collation name as written (decoded), or NULL */
 } zdm_column;
 
 typedef enum { ZDM_CON_PRIMARY, ZDM_CON_UNIQUE, ZDM_CON_FOREIGN, ZDM_CON_CHECK } zdm_con_kind;
@@ -115,6 +117,8 @@ typedef struct zdm_table {
     zdm_index **indexes;       /* stand-alone indexes (create index), not constraints' */
     size_t nindexes;
     uint64_t rows;             /* from `assume`; 0 when unknown */
+    bool strict;               /* SQLite STRICT (other dialects: a note) */
+    bool without_rowid;        /* SQLite WITHOUT ROWID; has a primary key (others: a note) */
 } zdm_table;
 
 typedef struct zdm_enum {

@@ -39,6 +39,7 @@ struct rt_conn {
     rt_err_kind err;      /* what the last error was */
     bool foreign_keys;    /* the connection's setting at connect: reset restores it */
     int changes_seen;     /* sqlite3_total_changes at the last yield */
+    int yielded_ms;       /* slept with the lock free since the last write */
 };
 
 /* The open connection, for sqlite_interrupt from a signal handler
@@ -250,10 +251,25 @@ static int step_all(rt_conn *c, sqlite3_stmt *st, rows_fn on_row, void *arg)
 static void yield_after_commit(rt_conn *c)
 {
     int changes = sqlite3_total_changes(c->db);
-    if (changes != c->changes_seen && sqlite3_get_autocommit(c->db)) {
+    if (changes == c->changes_seen)
+        return; /* a read (the pause's guard): what was slept still counts */
+    c->yielded_ms = 0;
+    if (sqlite3_get_autocommit(c->db)) {
         c->changes_seen = changes;
         usleep(SQLITE_YIELD_MS * 1000);
+        c->yielded_ms = SQLITE_YIELD_MS;
     }
+}
+
+/* A script's own pause between batches (`.shell sleep S`, which the scripts
+ * write only after a batch that changed rows): the lock has already been
+ * free for what yield_after_commit slept since the last write, so only the
+ * rest is slept; inside a transaction a pause would hold the lock, so none. */
+static void script_sleep(rt_conn *c, int ms)
+{
+    if (ms > c->yielded_ms && sqlite3_get_autocommit(c->db))
+        usleep((useconds_t)(ms - c->yielded_ms) * 1000);
+    c->yielded_ms = ms > c->yielded_ms ? ms : c->yielded_ms;
 }
 
 /* Every statement of `sql` in order (the rows go to on_row). */
@@ -346,6 +362,9 @@ static bool run_item(script_run *r, const rt_sq_item *it, int depth, const char 
     case RT_SQ_CAPTURE_END:
         r->out = NULL;
         return true;
+    case RT_SQ_SLEEP:
+        script_sleep(r->c, it->ms);
+        return true;
     case RT_SQ_READ:
         f = find_file(r, it->text);
         if (!f || r->out || depth > 4) {
@@ -413,29 +432,47 @@ static void collect_row(void *arg, sqlite3_stmt *st)
 }
 
 /* One statement; parameters bound as text to ?1, ?2, ... */
+/* `sql` may hold several statements (a backfill batch that writes its
+ * backup rows before its UPDATE): each gets the parameters it names, the
+ * rows are the last result's, `affected` the last writing statement's. */
 static bool sqlite_query(rt_conn *c, zdm_arena *a, const char *sql, int nparams,
                          const char *const *params, rt_rows *out, const char **err)
 {
     memset(out, 0, sizeof *out);
     c->err = RT_ERR_OTHER;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-    for (int i = 0; rc == SQLITE_OK && i < nparams; i++)
-        rc = params[i] ? sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_TRANSIENT)
-                       : sqlite3_bind_null(st, i + 1);
-    collect k = {.a = a};
-    if (rc == SQLITE_OK && st)
-        rc = step_all(c, st, collect_row, &k);
-    bool writes = st && !sqlite3_stmt_readonly(st);
-    sqlite3_finalize(st);
+    const char *tail = sql;
+    int rc = SQLITE_OK;
+    while (rc == SQLITE_OK && *tail) {
+        sqlite3_stmt *st = NULL;
+        const char *start = tail;
+        rc = sqlite3_prepare_v2(c->db, tail, -1, &st, &tail);
+        if (rc == SQLITE_OK && !st)
+            break; /* only blanks and comments were left */
+        int n = rc == SQLITE_OK ? sqlite3_bind_parameter_count(st) : 0;
+        for (int i = 0; rc == SQLITE_OK && i < nparams && i < n; i++)
+            rc = params[i] ? sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_TRANSIENT)
+                           : sqlite3_bind_null(st, i + 1);
+        collect k = {.a = a};
+        if (rc == SQLITE_OK)
+            rc = step_all(c, st, collect_row, &k);
+        bool writes = st && !sqlite3_stmt_readonly(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_OK) {
+            fail(c, a, rc, start, err);
+            return false;
+        }
+        if (k.ncols) {
+            out->ncols = k.ncols;
+            out->nrows = k.cells.len / k.ncols;
+            out->cells = k.cells.items;
+        }
+        if (writes)
+            out->affected = (uint64_t)sqlite3_changes(c->db);
+    }
     if (rc != SQLITE_OK) {
         fail(c, a, rc, sql, err);
         return false;
     }
-    out->ncols = k.ncols;
-    out->nrows = k.ncols ? k.cells.len / k.ncols : 0;
-    out->cells = k.cells.items;
-    out->affected = writes ? (uint64_t)sqlite3_changes(c->db) : 0;
     return true;
 }
 

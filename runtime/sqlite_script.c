@@ -62,6 +62,31 @@ static bool is(const char *w, const char *s)
     return w && strcmp(w, s) == 0;
 }
 
+/* Milliseconds of a `sleep` argument: plain decimal seconds (no sign,
+ * exponent or suffix: what sleep(1) and the backend's scripts agree on),
+ * at most a minute; -1 otherwise. */
+static int sleep_ms(const char *w)
+{
+    double ms = 0, scale = 1000;
+    bool dot_seen = false, digit = false;
+    for (const char *p = w; *p; p++) {
+        if (*p == '.' && !dot_seen) {
+            dot_seen = true;
+        } else if (isdigit((unsigned char)*p)) {
+            digit = true;
+            if (dot_seen)
+                ms += (scale /= 10) * (*p - '0');
+            else
+                ms = ms * 10 + 1000 * (*p - '0');
+            if (ms > 60000)
+                return -1;
+        } else {
+            return -1;
+        }
+    }
+    return digit ? (int)(ms + 0.5) : -1;
+}
+
 static bool dot(zdm_arena *a, sq_vec *v, const char *line, size_t n, const char **err)
 {
     const char *w[3] = {NULL, NULL, NULL};
@@ -81,6 +106,10 @@ static bool dot(zdm_arena *a, sq_vec *v, const char *line, size_t n, const char 
     } else if (k == 2 && is(w[0], ".output")) {
         it.kind = RT_SQ_CAPTURE;
         it.text = w[1];
+    } else if (k == 3 && (is(w[0], ".shell") || is(w[0], ".system")) && is(w[1], "sleep") &&
+               sleep_ms(w[2]) >= 0) {
+        it.kind = RT_SQ_SLEEP;
+        it.ms = sleep_ms(w[2]);
     } else if (k == 2 && is(w[0], ".read")) {
         it.kind = RT_SQ_READ;
         it.text = w[1];

@@ -13,6 +13,10 @@
  *                       text of FILE (kept in memory, never written)
  *   .output [stdout]    RT_SQ_CAPTURE_END
  *   .read FILE          RT_SQ_READ: runs FILE's captured text as a script
+ *   .shell sleep SECS   RT_SQ_SLEEP: a pause between batches that leaves the
+ *   (.system sleep SECS) write lock free (docs/backends/sqlite.md); slept
+ *                       natively, no shell is run. SECS: digits, at most one
+ *                       '.', at most 60
  * Any other one is an error naming it: the runtime cannot honour it.
  */
 #ifndef ZDM_RT_SQLITE_SCRIPT_H
@@ -20,12 +24,13 @@
 
 #include "../core/core.h"
 
-typedef enum { RT_SQ_SQL, RT_SQ_TIMEOUT, RT_SQ_CAPTURE, RT_SQ_CAPTURE_END, RT_SQ_READ } rt_sq_kind;
+typedef enum { RT_SQ_SQL, RT_SQ_TIMEOUT, RT_SQ_CAPTURE, RT_SQ_CAPTURE_END, RT_SQ_READ,
+               RT_SQ_SLEEP } rt_sq_kind;
 
 typedef struct rt_sq_item {
     rt_sq_kind kind;
     const char *text;   /* SQL (one or more complete statements), or the FILE */
-    int ms;             /* RT_SQ_TIMEOUT */
+    int ms;             /* RT_SQ_TIMEOUT, RT_SQ_SLEEP */
 } rt_sq_item;
 
 typedef struct rt_sq_script {

@@ -16,6 +16,7 @@
 int mysq_lower_create_table(zdm_lower_ctx *cx, const zdm_op *op)
 {
     const zdm_table *t = op->after;
+    zdm_lower_note_sqlite_options(cx, t);
     const char *qn = zdm_name_str(cx->arena, t->name);
     zdm_step *s = mysq_step(cx, op, ZDM_PHASE_EXPAND, zdm_sprintf(cx->arena, "create table %s", qn));
     s->why = "A new, empty table that no application uses yet.";

@@ -93,6 +93,8 @@ const char *mysq_column_def(zdm_lower_ctx *cx, const zdm_table *t, const zdm_col
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
     zdm_sqlf(&b, MQ(cx), "%I %s", c->name, mysq_type(cx, &c->type));
+    if (c->collate)
+        zdm_sqlf(&b, MQ(cx), " COLLATE %I", c->collate);
     zdm_buf_puts(&b, c->not_null ? " NOT NULL" : " NULL");
     if (c->identity != ZDM_IDENTITY_NONE || c->serial)
         zdm_buf_puts(&b, " AUTO_INCREMENT");

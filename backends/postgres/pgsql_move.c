@@ -417,8 +417,11 @@ const char *pgsql_validate_if_sql(zdm_lower_ctx *cx, const zdm_name *t, const ch
 
 const char *pgsql_move_add_ddl(zdm_lower_ctx *cx, const pgsql_move *m)
 {
+    const char *ty = pgsql_type(cx, &m->col->type, false);
+    if (m->col->collate) /* the new column keeps the column's collation */
+        ty = zdm_sqlf_str(cx->arena, PG, "%s COLLATE %I", ty, m->col->collate);
     return zdm_sqlf_str(cx->arena, PG, "ALTER TABLE %N ADD COLUMN IF NOT EXISTS %I %s;", &m->table,
-                        m->dst, pgsql_type(cx, &m->col->type, false));
+                        m->dst, ty);
 }
 
 const char *pgsql_moves_set_sql(zdm_lower_ctx *cx, const pgsql_sync *sy)

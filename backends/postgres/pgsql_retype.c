@@ -72,9 +72,13 @@ static const char *qcol(zdm_lower_ctx *cx, const zdm_op *op)
     return zdm_sprintf(cx->arena, "%s.%s", zdm_name_str(cx->arena, op->table), op->col->name);
 }
 
+/* ALTER COLUMN TYPE resets the collation to the new type's default unless
+ * it is restated (https://www.postgresql.org/docs/current/sql-altertable.html). */
 static const char *alter_ddl(zdm_lower_ctx *cx, const zdm_op *op)
 {
     const char *ty = pgsql_type(cx, &op->col->type, false);
+    if (op->col->collate)
+        ty = zdm_sqlf_str(cx->arena, PG, "%s COLLATE %I", ty, op->col->collate);
     if (op->using_)
         return zdm_sqlf_str(cx->arena, PG, "ALTER TABLE %N ALTER COLUMN %I TYPE %s USING %R;",
                             &op->table, op->col->name, ty, pgsql_value(cx, op->using_));

@@ -6,6 +6,7 @@
  * only then is the step wrapped in the lock retry.
  */
 #include "pgsql_int.h"
+#include "../lower_util.h"
 
 #include <string.h>
 
@@ -124,6 +125,7 @@ static const char *drop_schema_block(zdm_lower_ctx *cx, const char *sch)
 int pgsql_lower_create_table(zdm_lower_ctx *cx, const zdm_op *op)
 {
     const zdm_table *t = op->after;
+    zdm_lower_note_sqlite_options(cx, t);
     zdm_step *s = zdm_plan_step(cx->plan, ZDM_PHASE_EXPAND, ZDM_STEP_TX,
                                 zdm_sprintf(cx->arena, "create table %s",
                                             zdm_name_str(cx->arena, t->name)));

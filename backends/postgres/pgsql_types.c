@@ -88,6 +88,8 @@ const char *pgsql_column_def(zdm_lower_ctx *cx, const zdm_column *c)
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
     zdm_sqlf(&b, PG, "%I %s", c->name, pgsql_type(cx, &c->type, c->serial));
+    if (c->collate)
+        zdm_sqlf(&b, PG, " COLLATE %I", c->collate);
     if (c->not_null)
         zdm_buf_puts(&b, " NOT NULL");
     if (c->def)

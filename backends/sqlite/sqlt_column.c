@@ -128,7 +128,7 @@ int sqlt_not_null_later(zdm_lower_ctx *cx, const zdm_op *op)
                                                  op->rows));
     s->rollback = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->after, nullable, NULL, NULL, NULL,
                                                   op->rows));
-    sqlt_swap_risk(cx, s, op->rows, op->after->nindexes, "The copy that adds NOT NULL");
+    sqlt_swap_risk(cx, s, op->rows, op->after, "The copy that adds NOT NULL");
     /* Checked before the migration runs: a column this migration adds does
      * not exist yet, so the check is on the value its backfills will give. */
     const sqlt_sync *sy = sqlt_sync_find(cx, &op->table, op->col->name);

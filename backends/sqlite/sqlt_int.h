@@ -82,6 +82,18 @@ void sqlt_risk_write_lock(zdm_lower_ctx *cx, zdm_step *s, const char *what);
 #define SQLT_COUNT_RPS 10000000.0  /* count(*) in the swap's check */
 #define SQLT_DROP_RPS 600000.0     /* DROP TABLE frees the old table's pages */
 #define SQLT_COPY_BATCH 20000
+/* Written after every batch (copy or backfill) that commits on its own:
+ * SQLite's write lock has no queue and a waiting writer polls every 100 ms
+ * at most, so batches run back to back starve it; the pause leaves the lock
+ * free for one poll. The 3.40 shell has no sleep command: `.shell` runs
+ * sleep(1), and only after a batch that changed rows (changes(), through the
+ * guard's .output/.read), so the empty batches past an overestimated
+ * `assume` cost nothing; `zdm run` sleeps natively (runtime/sqlite_script.c).
+ * SQLT_YIELD_HEAD sets the output format the capture needs, once. */
+#define SQLT_YIELD_HEAD ".headers off\n.mode list\n"
+#define SQLT_YIELD                                                                  \
+    ".output zdm-guard.sql\nSELECT '.shell sleep 0.1' WHERE changes() > 0;\n"        \
+    ".output stdout\n.read zdm-guard.sql\n"
 
 /* ---- sqlt_types.c ------------------------------------------------------------- */
 
@@ -91,6 +103,8 @@ const char *sqlt_type(zdm_lower_ctx *cx, const zdm_coltype *t);
  * identity or serial is INTEGER: the rowid alias). */
 const char *sqlt_col_type(zdm_lower_ctx *cx, const zdm_table *t, const zdm_column *c);
 const char *sqlt_value(zdm_lower_ctx *cx, const zdm_value *v);
+/* Whether `t` has an AUTOINCREMENT column (and so a sqlite_sequence row). */
+bool sqlt_table_autoinc(const zdm_table *t);
 const char *sqlt_column_def(zdm_lower_ctx *cx, const zdm_table *t, const zdm_column *c);
 void sqlt_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c);
 /* CREATE TABLE [IF NOT EXISTS] name (...) for the table `t` under `name`. */
@@ -114,11 +128,11 @@ typedef struct sqlt_conv {
 const char *sqlt_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
                           const sqlt_conv *conv, const char *why_assert,
                           const char *assert_cond, uint64_t rows);
-/* Whether a swap of `rows` rows is done online. */
-bool sqlt_swap_online(uint64_t rows);
+/* Whether a swap of `rows` rows into `t` is done online (never WITHOUT ROWID). */
+bool sqlt_swap_online(const zdm_table *t, uint64_t rows);
 /* The step's lock description and write-lock risk for a swap of `rows` rows
- * that rebuilds `nindexes` indexes. */
-void sqlt_swap_risk(zdm_lower_ctx *cx, zdm_step *s, uint64_t rows, size_t nindexes,
+ * into `t` (its indexes rebuilt). */
+void sqlt_swap_risk(zdm_lower_ctx *cx, zdm_step *s, uint64_t rows, const zdm_table *t,
                     const char *what);
 /* A step in `phase` that rebuilds op->before into op->after (forward) and
  * back (rollback), with the checks every swap has. */

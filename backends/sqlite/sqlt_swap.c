@@ -20,11 +20,17 @@
  * conversion (ALTER TYPE's using/revert) is applied only while the table still
  * has the declared type it converts from. Rows keep their rowid.
  *
+ * The new table has the old one's STRICT, WITHOUT ROWID, collations and
+ * AUTOINCREMENT (all in the IR: docs/language.md); an AUTOINCREMENT table's
+ * sqlite_sequence counter is carried to the new table before the old one is
+ * dropped (DROP TABLE deletes its row, ALTER TABLE RENAME renames the new
+ * one's), never lowered: a number handed out once is never handed out again.
  * zdm refuses to swap a table it cannot rebuild exactly: one with views or
- * triggers (other than its own sync and copy triggers) that mention it,
- * AUTOINCREMENT (its sqlite_sequence counter), STRICT, WITHOUT ROWID or a
- * COLLATE clause (the language cannot state them, so the IR does not know
- * them; see docs/backends/sqlite.md).
+ * triggers (other than its own sync and copy triggers) that mention it, or
+ * whose AUTOINCREMENT, STRICT, WITHOUT ROWID or number of COLLATE clauses
+ * differ from what the IR says (a table changed by hand since its history;
+ * see docs/backends/sqlite.md). A WITHOUT ROWID table has no rowid to copy
+ * by or to batch over: its copy always runs in one transaction.
  *
  * A large table (`assume` above SQLT_ONLINE_SWAP_ROWS) is copied online
  * instead: one short transaction creates the new table and three copy
@@ -46,7 +52,7 @@
 static bool rowid_alias(zdm_lower_ctx *cx, const zdm_table *t)
 {
     const zdm_constraint *pk = zdm_table_primary_key(t);
-    if (!pk || pk->ncols != 1)
+    if (!pk || pk->ncols != 1 || t->without_rowid)
         return false;
     const zdm_column *c = zdm_table_column(t, pk->cols[0]);
     return c && strcmp(sqlt_col_type(cx, t, c), "INTEGER") == 0;
@@ -58,7 +64,7 @@ static const char *copy_list(zdm_lower_ctx *cx, const zdm_table *from, const zdm
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
     bool first = true;
-    if (!rowid_alias(cx, to)) {
+    if (!rowid_alias(cx, to) && !to->without_rowid) {
         zdm_buf_puts(&b, "rowid");
         first = false;
     }
@@ -107,31 +113,47 @@ static void fk_checks(zdm_lower_ctx *cx, zdm_buf *b, const zdm_name *t)
     }
 }
 
-static const char *rebuildable_cond(zdm_lower_ctx *cx, const zdm_name *t)
+static size_t collations(const zdm_table *t)
 {
+    size_t n = 0;
+    for (size_t i = 0; i < t->ncols; i++)
+        n += t->cols[i]->collate != NULL;
+    return n;
+}
+
+/* True when nothing the copy would lose is there: no view or foreign
+ * trigger, and the table's options as the IR has them in either shape
+ * (`a`, the shape now or `b`, the one the step makes: a rollback may run
+ * when its forward did not). */
+static const char *rebuildable_cond(zdm_lower_ctx *cx, const zdm_table *a, const zdm_table *b)
+{
+    const zdm_name *t = &a->name;
     const char *like = zdm_sprintf(cx->arena, "%%%s%%", t->name);
     return zdm_sqlf_str(
         cx->arena, SQ,
         "NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = %L "
         "AND name NOT LIKE 'zdm\\_sync\\_%%' ESCAPE '\\' AND name NOT LIKE 'zdm\\_copy\\_%%' "
         "ESCAPE '\\') OR (type = 'view' AND sql LIKE %L)) "
-        "OR (type = 'table' AND name = %L AND (upper(sql) LIKE '%%AUTOINCREMENT%%' OR "
-        "upper(sql) LIKE '%%WITHOUT ROWID%%' OR upper(sql) LIKE '%%STRICT' OR "
-        "upper(sql) LIKE '%% COLLATE %%')))",
-        t->name, like, t->name);
+        "OR (type = 'table' AND name = %L AND ((upper(sql) LIKE '%%AUTOINCREMENT%%') <> %d OR "
+        "(upper(sql) LIKE '%%WITHOUT ROWID%%') <> %d OR (upper(sql) LIKE '%%STRICT' OR "
+        "upper(sql) LIKE '%%STRICT,%%WITHOUT ROWID') <> %d OR "
+        "(length(upper(sql)) - length(replace(upper(sql), ' COLLATE ', ''))) / 9 NOT IN "
+        "(%d, %d))))",
+        t->name, like, t->name, (int)sqlt_table_autoinc(a), (int)a->without_rowid,
+        (int)a->strict, (int)collations(a), (int)collations(b));
 }
 
 /* The assertions at the start of a swap's first transaction. */
-static void swap_asserts(zdm_lower_ctx *cx, zdm_buf *b, const zdm_name *t, const char *why_assert,
-                         const char *assert_cond)
+static void swap_asserts(zdm_lower_ctx *cx, zdm_buf *b, const zdm_table *from,
+                         const zdm_table *to, const char *why_assert, const char *assert_cond)
 {
     zdm_buf_puts(b, sqlt_assert_sql(cx,
                                     zdm_sprintf(cx->arena,
                                                 "no view, trigger, AUTOINCREMENT, STRICT, "
                                                 "WITHOUT ROWID or COLLATE that the copy of %s "
                                                 "would lose",
-                                                t->name),
-                                    rebuildable_cond(cx, t)));
+                                                to->name.name),
+                                    rebuildable_cond(cx, from, to)));
     zdm_buf_putc(b, '\n');
     if (assert_cond) {
         zdm_buf_puts(b, sqlt_assert_sql(cx, why_assert, assert_cond));
@@ -143,6 +165,13 @@ static void swap_asserts(zdm_lower_ctx *cx, zdm_buf *b, const zdm_name *t, const
 static void swap_end(zdm_lower_ctx *cx, zdm_buf *b, const zdm_table *to, const char *tmp)
 {
     const zdm_name *t = &to->name;
+    if (sqlt_table_autoinc(to))
+        zdm_sqlf(b, SQ,
+                 "INSERT INTO sqlite_sequence (name, seq) SELECT %L, 0 WHERE NOT EXISTS "
+                 "(SELECT 1 FROM sqlite_sequence WHERE name = %L);\n"
+                 "UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM "
+                 "sqlite_sequence WHERE name = %L), 0)) WHERE name = %L;\n",
+                 tmp, tmp, t->name, tmp);
     zdm_sqlf(b, SQ, "DROP TABLE %I;\nALTER TABLE %I RENAME TO %I;\n", t->name, tmp, t->name);
     for (size_t i = 0; i < to->nindexes; i++)
         zdm_sqlf(b, SQ, "%s\n", sqlt_create_index_sql(cx, to->indexes[i]));
@@ -200,12 +229,14 @@ static const char *online_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, con
     zdm_buf_init(&b, cx->arena);
     zdm_buf_puts(&b, "-- 1. the new table and the copy triggers (a rerun starts the copy afresh)\n"
                      "BEGIN IMMEDIATE;\n");
-    swap_asserts(cx, &b, t, why_assert, assert_cond);
+    swap_asserts(cx, &b, from, to, why_assert, assert_cond);
     zdm_sqlf(&b, SQ, "DROP TABLE IF EXISTS %I;\n%s\n", tmp,
              sqlt_create_table_sql(cx, to, &(zdm_name){NULL, tmp}, false));
     copy_triggers(cx, &b, t, tmp, cols, sel);
     zdm_buf_puts(&b, "COMMIT;\n-- 2. the rows, in rowid batches (each its own transaction); "
-                     "rows the triggers wrote are skipped\n");
+                     "rows the triggers wrote are skipped;\n"
+                     "-- a pause after each that wrote rows leaves the write lock to other "
+                     "writers\n" SQLT_YIELD_HEAD);
     uint64_t batch = copy_batch(rows), lo = 0;
     const char *skip = zdm_sqlf_str(cx->arena, SQ,
                                     "NOT EXISTS (SELECT 1 FROM %I WHERE %I.rowid = %I.rowid)", tmp,
@@ -213,11 +244,11 @@ static const char *online_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, con
     for (; lo < rows; lo += batch)
         zdm_sqlf(&b, SQ,
                  "INSERT INTO %I (%s) SELECT %s FROM %I WHERE rowid > %llu AND rowid <= %llu "
-                 "AND %s;\n",
+                 "AND %s;\n%s",
                  tmp, cols, sel, t->name, (unsigned long long)lo,
-                 (unsigned long long)(lo + batch), skip);
-    zdm_sqlf(&b, SQ, "INSERT INTO %I (%s) SELECT %s FROM %I WHERE rowid > %llu AND %s;\n", tmp,
-             cols, sel, t->name, (unsigned long long)lo, skip);
+                 (unsigned long long)(lo + batch), skip, SQLT_YIELD);
+    zdm_sqlf(&b, SQ, "INSERT INTO %I (%s) SELECT %s FROM %I WHERE rowid > %llu AND %s;\n%s", tmp,
+             cols, sel, t->name, (unsigned long long)lo, skip, SQLT_YIELD);
     zdm_buf_puts(&b, "-- 3. the swap: one short transaction\n"
                      "PRAGMA foreign_keys = OFF;\nBEGIN IMMEDIATE;\n");
     const char *same = zdm_sqlf_str(cx->arena, SQ,
@@ -232,23 +263,23 @@ static const char *online_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, con
     return zdm_buf_cstr(&b);
 }
 
-bool sqlt_swap_online(uint64_t rows)
+bool sqlt_swap_online(const zdm_table *t, uint64_t rows)
 {
-    return rows > SQLT_ONLINE_SWAP_ROWS;
+    return rows > SQLT_ONLINE_SWAP_ROWS && !t->without_rowid;
 }
 
 const char *sqlt_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
                           const sqlt_conv *conv, const char *why_assert,
                           const char *assert_cond, uint64_t rows)
 {
-    if (sqlt_swap_online(rows))
+    if (sqlt_swap_online(to, rows))
         return online_swap_sql(cx, from, to, conv, why_assert, assert_cond, rows);
     const zdm_name *t = &to->name;
     const char *tmp = zdm_sprintf(cx->arena, "zdm_new_%s", t->name);
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
     zdm_buf_puts(&b, "PRAGMA foreign_keys = OFF;\nBEGIN IMMEDIATE;\n");
-    swap_asserts(cx, &b, t, why_assert, assert_cond);
+    swap_asserts(cx, &b, from, to, why_assert, assert_cond);
     zdm_sqlf(&b, SQ, "DROP TABLE IF EXISTS %I;\n%s\n", tmp,
              sqlt_create_table_sql(cx, to, &(zdm_name){NULL, tmp}, false));
     zdm_sqlf(&b, SQ, "INSERT INTO %I (%s)\n    SELECT %s FROM %I;\n", tmp,
@@ -257,10 +288,11 @@ const char *sqlt_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_ta
     return zdm_buf_cstr(&b);
 }
 
-void sqlt_swap_risk(zdm_lower_ctx *cx, zdm_step *s, uint64_t rows, size_t nindexes,
+void sqlt_swap_risk(zdm_lower_ctx *cx, zdm_step *s, uint64_t rows, const zdm_table *t,
                     const char *what)
 {
-    if (!sqlt_swap_online(rows)) {
+    size_t nindexes = t->nindexes;
+    if (!sqlt_swap_online(t, rows)) {
         sqlt_risk_write_lock(cx, s, what);
         return;
     }
@@ -303,7 +335,7 @@ zdm_step *sqlt_swap_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase phase,
                                                  op->rows));
     s->rollback = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->after, op->before, back, NULL, NULL,
                                                   op->rows));
-    sqlt_swap_risk(cx, s, op->rows, op->after->nindexes,
+    sqlt_swap_risk(cx, s, op->rows, op->after,
                    zdm_sprintf(cx->arena, "Copying %s into its new shape",
                                zdm_name_str(cx->arena, *t)));
     zdm_step_risk(cx->plan, s, ZDM_RISK_TABLE_REWRITE,
@@ -314,7 +346,7 @@ zdm_step *sqlt_swap_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase phase,
     const char *qn = zdm_name_str(cx->arena, *t);
     sqlt_pre(cx, s, zdm_sprintf(cx->arena, "table %s exists", qn), sqlt_cond_table(cx, t, true));
     sqlt_pre(cx, s, zdm_sprintf(cx->arena, "table %s can be rebuilt exactly", qn),
-             rebuildable_cond(cx, t));
+             rebuildable_cond(cx, op->before, op->after));
     sqlt_post(cx, s, zdm_sprintf(cx->arena, "table %s passes quick_check", qn),
               zdm_sqlf_str(cx->arena, SQ,
                            "(SELECT group_concat(quick_check) FROM pragma_quick_check(%L)) = 'ok'",

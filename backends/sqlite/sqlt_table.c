@@ -15,9 +15,28 @@
 
 #include <string.h>
 
+/* SQLite numbers only the rowid: an identity column in a WITHOUT ROWID
+ * table would get no values. */
+static int identity_without_rowid(zdm_lower_ctx *cx, const zdm_op *op)
+{
+    const zdm_table *t = op->after;
+    for (size_t i = 0; t->without_rowid && i < t->ncols; i++)
+        if (t->cols[i]->identity != ZDM_IDENTITY_NONE || t->cols[i]->serial)
+            return zdm_lower_error(cx, op, ZDM_E_UNSUPPORTED,
+                                   "drop `without rowid` (the integer primary key is then the "
+                                   "rowid, numbered by SQLite), or give the column its values",
+                                   "column %s of table %s is an identity column, which target "
+                                   "%s cannot number in a table without rowid",
+                                   t->cols[i]->name, zdm_name_str(cx->arena, t->name),
+                                   cx->target->canonical);
+    return 0;
+}
+
 int sqlt_lower_create_table(zdm_lower_ctx *cx, const zdm_op *op)
 {
     const zdm_table *t = op->after;
+    if (identity_without_rowid(cx, op))
+        return -1;
     const char *qn = zdm_name_str(cx->arena, t->name);
     zdm_step *s = sqlt_step(cx, op, ZDM_PHASE_EXPAND, zdm_sprintf(cx->arena, "create table %s", qn));
     s->why = "A new, empty table that no application uses yet.";

@@ -10,6 +10,14 @@
  * single-column integer primary key with identity or serial is declared
  * INTEGER: the rowid alias, which SQLite fills itself. docs/types.md has the
  * table.
+ *
+ * A STRICT table accepts only INT, INTEGER, REAL, TEXT, BLOB and ANY
+ * (https://www.sqlite.org/stricttables.html): there each portable type is
+ * declared by its storage class, numeric (SQLite has no exact decimal) and
+ * any other name as ANY, which keeps a value as given. An autoincrement
+ * column carries the primary key itself (`INTEGER PRIMARY KEY
+ * AUTOINCREMENT`: SQLite accepts the keyword nowhere else), under the
+ * constraint's name, and the table constraint is left out.
  */
 #include "sqlt_int.h"
 
@@ -46,6 +54,25 @@ static const char *base_type(zdm_lower_ctx *cx, const zdm_coltype *t)
     return zdm_sqlf_str(a, SQ, "%I%s", t->name, t->args ? t->args : "");
 }
 
+/* The declared type in a STRICT table. */
+static const char *strict_type(const zdm_coltype *t)
+{
+    if (t->array)
+        return "TEXT";
+    switch (t->kind) {
+    case ZDM_TY_BOOLEAN: case ZDM_TY_SMALLINT: case ZDM_TY_INT: case ZDM_TY_BIGINT:
+        return "INTEGER";
+    case ZDM_TY_REAL: case ZDM_TY_DOUBLE:
+        return "REAL";
+    case ZDM_TY_BYTES:
+        return "BLOB";
+    case ZDM_TY_NUMERIC: case ZDM_TY_OTHER:
+        return "ANY";
+    default:
+        return "TEXT";
+    }
+}
+
 /* Arrays have no SQLite type: they are stored as JSON text. */
 const char *sqlt_type(zdm_lower_ctx *cx, const zdm_coltype *t)
 {
@@ -65,7 +92,24 @@ static bool is_rowid_alias(const zdm_table *t, const zdm_column *c)
 
 const char *sqlt_col_type(zdm_lower_ctx *cx, const zdm_table *t, const zdm_column *c)
 {
-    return is_rowid_alias(t, c) ? "INTEGER" : sqlt_type(cx, &c->type);
+    if (is_rowid_alias(t, c) && !t->without_rowid)
+        return "INTEGER";
+    return t->strict ? strict_type(&c->type) : sqlt_type(cx, &c->type);
+}
+
+/* Whether `c` is written `INTEGER PRIMARY KEY AUTOINCREMENT` (sema made sure
+ * it is the table's one-column integer key in a rowid table). */
+static bool autoinc_col(const zdm_table *t, const zdm_column *c)
+{
+    return c->autoincrement && is_rowid_alias(t, c) && !t->without_rowid;
+}
+
+bool sqlt_table_autoinc(const zdm_table *t)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (autoinc_col(t, t->cols[i]))
+            return true;
+    return false;
 }
 
 const char *sqlt_value(zdm_lower_ctx *cx, const zdm_value *v)
@@ -82,6 +126,11 @@ const char *sqlt_column_def(zdm_lower_ctx *cx, const zdm_table *t, const zdm_col
         zdm_buf_puts(&b, " NOT NULL");
     if (c->def)
         zdm_sqlf(&b, SQ, " DEFAULT %R", sqlt_value(cx, c->def));
+    if (c->collate)
+        zdm_sqlf(&b, SQ, " COLLATE %I", c->collate);
+    if (autoinc_col(t, c))
+        zdm_sqlf(&b, SQ, " CONSTRAINT %I PRIMARY KEY AUTOINCREMENT",
+                 zdm_table_primary_key(t)->name);
     return zdm_buf_cstr(&b);
 }
 
@@ -115,11 +164,19 @@ const char *sqlt_create_table_sql(zdm_lower_ctx *cx, const zdm_table *t, const z
     zdm_sqlf(&b, SQ, "CREATE TABLE %s%I (", if_not_exists ? "IF NOT EXISTS " : "", name->name);
     for (size_t i = 0; i < t->ncols; i++)
         zdm_sqlf(&b, SQ, "%s\n    %s", i ? "," : "", sqlt_column_def(cx, t, t->cols[i]));
+    bool inline_pk = sqlt_table_autoinc(t);
     for (size_t i = 0; i < t->ncons; i++) {
+        if (inline_pk && t->cons[i]->kind == ZDM_CON_PRIMARY)
+            continue;
         zdm_buf_puts(&b, ",\n    ");
         sqlt_put_constraint(cx, &b, t->cons[i]);
     }
-    zdm_buf_puts(&b, "\n);");
+    zdm_buf_puts(&b, "\n)");
+    if (t->without_rowid)
+        zdm_buf_puts(&b, " WITHOUT ROWID");
+    if (t->strict)
+        zdm_buf_puts(&b, t->without_rowid ? ", STRICT" : " STRICT");
+    zdm_buf_putc(&b, ';');
     return zdm_buf_cstr(&b);
 }
 

@@ -148,7 +148,7 @@ static bool sq_items(zdm_arena *a, const char *text, const char *want, const cha
         *got = err;
         return false;
     }
-    static const char *const k[] = {"S", "T", "C", "E", "R"};
+    static const char *const k[] = {"S", "T", "C", "E", "R", "P"};
     zdm_buf b;
     zdm_buf_init(&b, a);
     for (size_t i = 0; i < s.len; i++)
@@ -171,6 +171,13 @@ static void test_sqlite_script(zdm_arena *a)
     check(r, "sqlite-script-dot-commands", got);
     r = !sq_items(a, "SELECT 1;\n.shell rm -rf /\n", "", &got) && strstr(got, ".shell");
     check(r, "sqlite-script-refuses-other-dot-commands", got);
+    r = sq_items(a, "SELECT 1;\n.shell sleep 0.1\n.system sleep 2\n.shell sleep 0.05\n",
+                 "S<SELECT 1;\n0>P<100>P<2000>P<50>", &got);
+    check(r, "sqlite-script-sleep", got);
+    r = !sq_items(a, ".shell sleep 0.1; rm x\n", "", &got) &&
+        !sq_items(a, ".shell sleep 1e3\n", "", &got) && !sq_items(a, ".shell sleep 61\n", "", &got) &&
+        !sq_items(a, ".shell sleep .\n", "", &got) && !sq_items(a, ".shell echo 1\n", "", &got);
+    check(r, "sqlite-script-sleep-refuses-other-shell", got);
     r = !sq_items(a, ".bail off\n", "", &got);
     check(r, "sqlite-script-refuses-bail-off", got);
     r = !sq_items(a, "SELECT 1\n", "", &got);

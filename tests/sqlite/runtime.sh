@@ -26,8 +26,11 @@
 #   online    tests/golden/sqlite_online_swap (300k rows, the online copy-swap)
 #             run by zdm run under the writer: no failed or lost write, every
 #             row converted; the writer's longest wait is printed
+#   backfill-existing  tests/golden/sqlite_backfill_existing by zdm run under
+#             the writer (stops before the backup's drop), then zdm rollback:
+#             every seeded value back exactly
 #   refuse    a table made by hand with AUTOINCREMENT, or with a COLLATE
-#             column (neither can be stated in the language): a copy-swap plan
+#             column, that its history does not declare: a copy-swap plan
 #             stops at verify_pre (1) and the table and its sqlite_sequence
 #             counter are untouched
 #   file      zdm run FILE.zdm --db sqlite:PATH compiles for the library's
@@ -245,8 +248,9 @@ diff -u "$tmp/s.before" "$tmp/s.after" >"$tmp/s.diff" && ok failed-rollback-rest
 	fail failed-rollback-restores-schema "$(cat "$tmp/s.diff")"
 
 # ---- a table zdm cannot rebuild exactly: refused before any step -----------------------
-# The language cannot state AUTOINCREMENT or COLLATE, so a copy-swap would
-# lose them (and the sqlite_sequence counter): verify_pre stops the run.
+# AUTOINCREMENT or COLLATE added by hand, behind the history's back (which
+# declares neither): the IR does not know them, so a copy-swap would lose them
+# (and the sqlite_sequence counter): verify_pre stops the run.
 cat >"$tmp/src/0004_check.zdm" <<ZDM
 migration 'n is never negative';
 alter table users add constraint users_n_check check (n >= 0);
@@ -272,20 +276,28 @@ for kind in autoincrement collate; do
 		ok "$kind-table-untouched" || fail "$kind-table-untouched"
 done
 
+# golden_case CASE DIR DB: the case's two migrations compiled into DIR/o1 (its
+# history) and DIR/o2 (the change), DB created by o1's forward script and the
+# case's SEED (its sqlite.conf sourced by the caller).
+golden_case() {
+	mkdir -p "$2/src"
+	cp tests/golden/"$1"/*.zdm "$2/src/"
+	set -- "$1" "$2" "$3" $(cd "$2/src" && ls *.zdm | sort)
+	(cd "$2/src" && "$ZDM" compile "$4" --target sqlite --out ../o1 &&
+		"$ZDM" compile "$5" --target sqlite --out ../o2) >"$2/c.log" 2>&1 ||
+		{ fail "$1-compile" "$(cat "$2/c.log")"; return 1; }
+	sqlite3 -bail "$3" <"$2/o1/forward.sql" >/dev/null && sqlite3 -bail "$3" "$SEED" ||
+		{ fail "$1-seed"; return 1; }
+}
+
 # ---- the online copy-swap through zdm run, under the writer --------------------------------
 # tests/golden/sqlite_online_swap (300k rows): the driver leaves the write lock
 # free after each committed batch, so the writer's longest wait is about one
 # batch or the final swap (recorded, not asserted: timings depend on the load).
 (
 	. tests/golden/sqlite_online_swap/sqlite.conf
-	o=$tmp/online
-	mkdir -p "$o/src"
-	cp tests/golden/sqlite_online_swap/*.zdm "$o/src/"
-	(cd "$o/src" && "$ZDM" compile 0001_orders.zdm --target sqlite --out ../o1 &&
-		"$ZDM" compile 0002_amount_cents.zdm --target sqlite --out ../o2) >"$o/c.log" 2>&1 ||
-		{ fail online-swap-compile "$(cat "$o/c.log")"; exit 1; }
-	db=$tmp/run/online.db
-	sqlite3 -bail "$db" <"$o/o1/forward.sql" >/dev/null && sqlite3 -bail "$db" "$SEED" || exit 1
+	o=$tmp/online db=$tmp/run/online.db
+	golden_case sqlite_online_swap "$o" "$db" || exit 1
 	start_writer "$db" "$INSERT" "$UPDATE" "$o/w.log"
 	sleep 0.2
 	"$ZDM" run "$o/o2" --db "sqlite:$db" >"$o/run.log" 2>&1
@@ -300,6 +312,34 @@ done
 	fi
 	bad=$(sqlite3 "$db" <tests/golden/sqlite_online_swap/checks.sqlite.sql | grep -v '|1$')
 	[ -z "$bad" ] && ok online-swap-checks || fail online-swap-checks "$bad"
+	exit $status
+) || status=1
+
+# ---- backfill of an existing column through zdm run, then its rollback -----------------
+# tests/golden/sqlite_backfill_existing: the native walk runs each batch's
+# backup INSERT and UPDATE in one transaction under the writer; the run stops
+# before the contract phase's drop of the backup (destructive: no terminal to
+# confirm it), and `zdm rollback` puts every seeded email back exactly.
+(
+	. tests/golden/sqlite_backfill_existing/sqlite.conf
+	o=$tmp/bfx db=$tmp/run/bfx.db
+	golden_case sqlite_backfill_existing "$o" "$db" || exit 1
+	emails() { sqlite3 "$db" "SELECT rowid, quote(email) FROM users WHERE rowid <= $ROWS ORDER BY rowid" | cksum; }
+	before=$(emails)
+	start_writer "$db" "$INSERT" "$UPDATE" "$o/w.log"
+	"$ZDM" run "$o/o2" --db "sqlite:$db" </dev/null >"$o/run.log" 2>&1
+	rc=$?
+	stop_writer
+	grep -q 'stopped before step .* (drop backup table zdm_backup_users_1)' "$o/run.log" &&
+		[ "$(sqlite3 "$db" "SELECT count(*) FROM users WHERE label LIKE 'user %' AND email IS NOT lower(trim(email))")" = 0 ] &&
+		ok "backfill-existing-runs-to-the-backup-drop (status $rc)" ||
+		fail backfill-existing-runs-to-the-backup-drop "status $rc: $(tail -n 8 "$o/run.log")"
+	[ "$(wfield "$o/w.log" 6)" = 0 ] && ok backfill-existing-no-failed-write ||
+		fail backfill-existing-no-failed-write "$(cat "$o/w.log")"
+	"$ZDM" rollback "$o/o2" --db "sqlite:$db" --yes >"$o/rb.log" 2>&1
+	expect_rc backfill-existing-rollback 0 $? "$o/rb.log" 'rolled back'
+	[ "$(emails)" = "$before" ] && ok backfill-existing-rollback-restores-every-value ||
+		fail backfill-existing-rollback-restores-every-value
 	exit $status
 ) || status=1
 

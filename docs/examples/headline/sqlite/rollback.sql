@@ -28,7 +28,7 @@ COMMIT;
 BEGIN IMMEDIATE;
 -- assert (the script stops here unless it holds): no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of users would lose
 CREATE TEMP TABLE IF NOT EXISTS zdm_assert (what TEXT, ok INTEGER CHECK (ok));
-INSERT INTO temp.zdm_assert (what, ok) VALUES ('no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of users would lose', coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = 'users' AND name NOT LIKE 'zdm\_sync\_%' ESCAPE '\' AND name NOT LIKE 'zdm\_copy\_%' ESCAPE '\') OR (type = 'view' AND sql LIKE '%users%')) OR (type = 'table' AND name = 'users' AND (upper(sql) LIKE '%AUTOINCREMENT%' OR upper(sql) LIKE '%WITHOUT ROWID%' OR upper(sql) LIKE '%STRICT' OR upper(sql) LIKE '% COLLATE %')))), 0));
+INSERT INTO temp.zdm_assert (what, ok) VALUES ('no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of users would lose', coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = 'users' AND name NOT LIKE 'zdm\_sync\_%' ESCAPE '\' AND name NOT LIKE 'zdm\_copy\_%' ESCAPE '\') OR (type = 'view' AND sql LIKE '%users%')) OR (type = 'table' AND name = 'users' AND ((upper(sql) LIKE '%AUTOINCREMENT%') <> 0 OR (upper(sql) LIKE '%WITHOUT ROWID%') <> 0 OR (upper(sql) LIKE '%STRICT' OR upper(sql) LIKE '%STRICT,%WITHOUT ROWID') <> 0 OR (length(upper(sql)) - length(replace(upper(sql), ' COLLATE ', ''))) / 9 NOT IN (0, 0))))), 0));
 DROP TABLE IF EXISTS zdm_new_users;
 CREATE TABLE zdm_new_users (
     id INTEGER NOT NULL,
@@ -55,1008 +55,5015 @@ CREATE TRIGGER zdm_copy_users_del AFTER DELETE ON users FOR EACH ROW BEGIN
     DELETE FROM zdm_new_users WHERE rowid = OLD.rowid;
 END;
 COMMIT;
--- 2. the rows, in rowid batches (each its own transaction); rows the triggers wrote are skipped
+-- 2. the rows, in rowid batches (each its own transaction); rows the triggers wrote are skipped;
+-- a pause after each that wrote rows leaves the write lock to other writers
+.headers off
+.mode list
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 0 AND rowid <= 40000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 40000 AND rowid <= 80000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 80000 AND rowid <= 120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 120000 AND rowid <= 160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 160000 AND rowid <= 200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 200000 AND rowid <= 240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 240000 AND rowid <= 280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 280000 AND rowid <= 320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 320000 AND rowid <= 360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 360000 AND rowid <= 400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 400000 AND rowid <= 440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 440000 AND rowid <= 480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 480000 AND rowid <= 520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 520000 AND rowid <= 560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 560000 AND rowid <= 600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 600000 AND rowid <= 640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 640000 AND rowid <= 680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 680000 AND rowid <= 720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 720000 AND rowid <= 760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 760000 AND rowid <= 800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 800000 AND rowid <= 840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 840000 AND rowid <= 880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 880000 AND rowid <= 920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 920000 AND rowid <= 960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 960000 AND rowid <= 1000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1000000 AND rowid <= 1040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1040000 AND rowid <= 1080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1080000 AND rowid <= 1120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1120000 AND rowid <= 1160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1160000 AND rowid <= 1200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1200000 AND rowid <= 1240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1240000 AND rowid <= 1280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1280000 AND rowid <= 1320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1320000 AND rowid <= 1360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1360000 AND rowid <= 1400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1400000 AND rowid <= 1440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1440000 AND rowid <= 1480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1480000 AND rowid <= 1520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1520000 AND rowid <= 1560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1560000 AND rowid <= 1600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1600000 AND rowid <= 1640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1640000 AND rowid <= 1680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1680000 AND rowid <= 1720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1720000 AND rowid <= 1760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1760000 AND rowid <= 1800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1800000 AND rowid <= 1840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1840000 AND rowid <= 1880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1880000 AND rowid <= 1920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1920000 AND rowid <= 1960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 1960000 AND rowid <= 2000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2000000 AND rowid <= 2040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2040000 AND rowid <= 2080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2080000 AND rowid <= 2120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2120000 AND rowid <= 2160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2160000 AND rowid <= 2200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2200000 AND rowid <= 2240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2240000 AND rowid <= 2280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2280000 AND rowid <= 2320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2320000 AND rowid <= 2360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2360000 AND rowid <= 2400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2400000 AND rowid <= 2440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2440000 AND rowid <= 2480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2480000 AND rowid <= 2520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2520000 AND rowid <= 2560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2560000 AND rowid <= 2600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2600000 AND rowid <= 2640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2640000 AND rowid <= 2680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2680000 AND rowid <= 2720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2720000 AND rowid <= 2760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2760000 AND rowid <= 2800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2800000 AND rowid <= 2840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2840000 AND rowid <= 2880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2880000 AND rowid <= 2920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2920000 AND rowid <= 2960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 2960000 AND rowid <= 3000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3000000 AND rowid <= 3040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3040000 AND rowid <= 3080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3080000 AND rowid <= 3120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3120000 AND rowid <= 3160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3160000 AND rowid <= 3200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3200000 AND rowid <= 3240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3240000 AND rowid <= 3280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3280000 AND rowid <= 3320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3320000 AND rowid <= 3360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3360000 AND rowid <= 3400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3400000 AND rowid <= 3440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3440000 AND rowid <= 3480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3480000 AND rowid <= 3520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3520000 AND rowid <= 3560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3560000 AND rowid <= 3600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3600000 AND rowid <= 3640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3640000 AND rowid <= 3680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3680000 AND rowid <= 3720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3720000 AND rowid <= 3760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3760000 AND rowid <= 3800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3800000 AND rowid <= 3840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3840000 AND rowid <= 3880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3880000 AND rowid <= 3920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3920000 AND rowid <= 3960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 3960000 AND rowid <= 4000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4000000 AND rowid <= 4040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4040000 AND rowid <= 4080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4080000 AND rowid <= 4120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4120000 AND rowid <= 4160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4160000 AND rowid <= 4200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4200000 AND rowid <= 4240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4240000 AND rowid <= 4280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4280000 AND rowid <= 4320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4320000 AND rowid <= 4360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4360000 AND rowid <= 4400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4400000 AND rowid <= 4440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4440000 AND rowid <= 4480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4480000 AND rowid <= 4520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4520000 AND rowid <= 4560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4560000 AND rowid <= 4600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4600000 AND rowid <= 4640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4640000 AND rowid <= 4680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4680000 AND rowid <= 4720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4720000 AND rowid <= 4760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4760000 AND rowid <= 4800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4800000 AND rowid <= 4840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4840000 AND rowid <= 4880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4880000 AND rowid <= 4920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4920000 AND rowid <= 4960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 4960000 AND rowid <= 5000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5000000 AND rowid <= 5040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5040000 AND rowid <= 5080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5080000 AND rowid <= 5120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5120000 AND rowid <= 5160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5160000 AND rowid <= 5200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5200000 AND rowid <= 5240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5240000 AND rowid <= 5280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5280000 AND rowid <= 5320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5320000 AND rowid <= 5360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5360000 AND rowid <= 5400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5400000 AND rowid <= 5440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5440000 AND rowid <= 5480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5480000 AND rowid <= 5520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5520000 AND rowid <= 5560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5560000 AND rowid <= 5600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5600000 AND rowid <= 5640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5640000 AND rowid <= 5680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5680000 AND rowid <= 5720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5720000 AND rowid <= 5760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5760000 AND rowid <= 5800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5800000 AND rowid <= 5840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5840000 AND rowid <= 5880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5880000 AND rowid <= 5920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5920000 AND rowid <= 5960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 5960000 AND rowid <= 6000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6000000 AND rowid <= 6040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6040000 AND rowid <= 6080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6080000 AND rowid <= 6120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6120000 AND rowid <= 6160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6160000 AND rowid <= 6200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6200000 AND rowid <= 6240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6240000 AND rowid <= 6280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6280000 AND rowid <= 6320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6320000 AND rowid <= 6360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6360000 AND rowid <= 6400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6400000 AND rowid <= 6440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6440000 AND rowid <= 6480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6480000 AND rowid <= 6520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6520000 AND rowid <= 6560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6560000 AND rowid <= 6600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6600000 AND rowid <= 6640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6640000 AND rowid <= 6680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6680000 AND rowid <= 6720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6720000 AND rowid <= 6760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6760000 AND rowid <= 6800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6800000 AND rowid <= 6840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6840000 AND rowid <= 6880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6880000 AND rowid <= 6920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6920000 AND rowid <= 6960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 6960000 AND rowid <= 7000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7000000 AND rowid <= 7040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7040000 AND rowid <= 7080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7080000 AND rowid <= 7120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7120000 AND rowid <= 7160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7160000 AND rowid <= 7200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7200000 AND rowid <= 7240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7240000 AND rowid <= 7280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7280000 AND rowid <= 7320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7320000 AND rowid <= 7360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7360000 AND rowid <= 7400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7400000 AND rowid <= 7440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7440000 AND rowid <= 7480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7480000 AND rowid <= 7520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7520000 AND rowid <= 7560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7560000 AND rowid <= 7600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7600000 AND rowid <= 7640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7640000 AND rowid <= 7680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7680000 AND rowid <= 7720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7720000 AND rowid <= 7760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7760000 AND rowid <= 7800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7800000 AND rowid <= 7840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7840000 AND rowid <= 7880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7880000 AND rowid <= 7920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7920000 AND rowid <= 7960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 7960000 AND rowid <= 8000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8000000 AND rowid <= 8040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8040000 AND rowid <= 8080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8080000 AND rowid <= 8120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8120000 AND rowid <= 8160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8160000 AND rowid <= 8200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8200000 AND rowid <= 8240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8240000 AND rowid <= 8280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8280000 AND rowid <= 8320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8320000 AND rowid <= 8360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8360000 AND rowid <= 8400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8400000 AND rowid <= 8440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8440000 AND rowid <= 8480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8480000 AND rowid <= 8520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8520000 AND rowid <= 8560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8560000 AND rowid <= 8600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8600000 AND rowid <= 8640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8640000 AND rowid <= 8680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8680000 AND rowid <= 8720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8720000 AND rowid <= 8760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8760000 AND rowid <= 8800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8800000 AND rowid <= 8840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8840000 AND rowid <= 8880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8880000 AND rowid <= 8920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8920000 AND rowid <= 8960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 8960000 AND rowid <= 9000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9000000 AND rowid <= 9040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9040000 AND rowid <= 9080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9080000 AND rowid <= 9120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9120000 AND rowid <= 9160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9160000 AND rowid <= 9200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9200000 AND rowid <= 9240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9240000 AND rowid <= 9280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9280000 AND rowid <= 9320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9320000 AND rowid <= 9360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9360000 AND rowid <= 9400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9400000 AND rowid <= 9440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9440000 AND rowid <= 9480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9480000 AND rowid <= 9520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9520000 AND rowid <= 9560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9560000 AND rowid <= 9600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9600000 AND rowid <= 9640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9640000 AND rowid <= 9680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9680000 AND rowid <= 9720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9720000 AND rowid <= 9760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9760000 AND rowid <= 9800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9800000 AND rowid <= 9840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9840000 AND rowid <= 9880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9880000 AND rowid <= 9920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9920000 AND rowid <= 9960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 9960000 AND rowid <= 10000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10000000 AND rowid <= 10040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10040000 AND rowid <= 10080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10080000 AND rowid <= 10120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10120000 AND rowid <= 10160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10160000 AND rowid <= 10200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10200000 AND rowid <= 10240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10240000 AND rowid <= 10280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10280000 AND rowid <= 10320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10320000 AND rowid <= 10360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10360000 AND rowid <= 10400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10400000 AND rowid <= 10440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10440000 AND rowid <= 10480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10480000 AND rowid <= 10520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10520000 AND rowid <= 10560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10560000 AND rowid <= 10600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10600000 AND rowid <= 10640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10640000 AND rowid <= 10680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10680000 AND rowid <= 10720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10720000 AND rowid <= 10760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10760000 AND rowid <= 10800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10800000 AND rowid <= 10840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10840000 AND rowid <= 10880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10880000 AND rowid <= 10920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10920000 AND rowid <= 10960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 10960000 AND rowid <= 11000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11000000 AND rowid <= 11040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11040000 AND rowid <= 11080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11080000 AND rowid <= 11120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11120000 AND rowid <= 11160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11160000 AND rowid <= 11200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11200000 AND rowid <= 11240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11240000 AND rowid <= 11280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11280000 AND rowid <= 11320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11320000 AND rowid <= 11360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11360000 AND rowid <= 11400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11400000 AND rowid <= 11440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11440000 AND rowid <= 11480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11480000 AND rowid <= 11520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11520000 AND rowid <= 11560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11560000 AND rowid <= 11600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11600000 AND rowid <= 11640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11640000 AND rowid <= 11680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11680000 AND rowid <= 11720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11720000 AND rowid <= 11760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11760000 AND rowid <= 11800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11800000 AND rowid <= 11840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11840000 AND rowid <= 11880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11880000 AND rowid <= 11920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11920000 AND rowid <= 11960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 11960000 AND rowid <= 12000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12000000 AND rowid <= 12040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12040000 AND rowid <= 12080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12080000 AND rowid <= 12120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12120000 AND rowid <= 12160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12160000 AND rowid <= 12200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12200000 AND rowid <= 12240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12240000 AND rowid <= 12280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12280000 AND rowid <= 12320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12320000 AND rowid <= 12360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12360000 AND rowid <= 12400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12400000 AND rowid <= 12440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12440000 AND rowid <= 12480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12480000 AND rowid <= 12520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12520000 AND rowid <= 12560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12560000 AND rowid <= 12600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12600000 AND rowid <= 12640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12640000 AND rowid <= 12680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12680000 AND rowid <= 12720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12720000 AND rowid <= 12760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12760000 AND rowid <= 12800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12800000 AND rowid <= 12840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12840000 AND rowid <= 12880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12880000 AND rowid <= 12920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12920000 AND rowid <= 12960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 12960000 AND rowid <= 13000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13000000 AND rowid <= 13040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13040000 AND rowid <= 13080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13080000 AND rowid <= 13120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13120000 AND rowid <= 13160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13160000 AND rowid <= 13200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13200000 AND rowid <= 13240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13240000 AND rowid <= 13280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13280000 AND rowid <= 13320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13320000 AND rowid <= 13360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13360000 AND rowid <= 13400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13400000 AND rowid <= 13440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13440000 AND rowid <= 13480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13480000 AND rowid <= 13520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13520000 AND rowid <= 13560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13560000 AND rowid <= 13600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13600000 AND rowid <= 13640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13640000 AND rowid <= 13680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13680000 AND rowid <= 13720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13720000 AND rowid <= 13760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13760000 AND rowid <= 13800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13800000 AND rowid <= 13840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13840000 AND rowid <= 13880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13880000 AND rowid <= 13920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13920000 AND rowid <= 13960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 13960000 AND rowid <= 14000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14000000 AND rowid <= 14040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14040000 AND rowid <= 14080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14080000 AND rowid <= 14120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14120000 AND rowid <= 14160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14160000 AND rowid <= 14200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14200000 AND rowid <= 14240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14240000 AND rowid <= 14280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14280000 AND rowid <= 14320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14320000 AND rowid <= 14360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14360000 AND rowid <= 14400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14400000 AND rowid <= 14440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14440000 AND rowid <= 14480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14480000 AND rowid <= 14520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14520000 AND rowid <= 14560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14560000 AND rowid <= 14600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14600000 AND rowid <= 14640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14640000 AND rowid <= 14680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14680000 AND rowid <= 14720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14720000 AND rowid <= 14760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14760000 AND rowid <= 14800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14800000 AND rowid <= 14840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14840000 AND rowid <= 14880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14880000 AND rowid <= 14920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14920000 AND rowid <= 14960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 14960000 AND rowid <= 15000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15000000 AND rowid <= 15040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15040000 AND rowid <= 15080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15080000 AND rowid <= 15120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15120000 AND rowid <= 15160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15160000 AND rowid <= 15200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15200000 AND rowid <= 15240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15240000 AND rowid <= 15280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15280000 AND rowid <= 15320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15320000 AND rowid <= 15360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15360000 AND rowid <= 15400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15400000 AND rowid <= 15440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15440000 AND rowid <= 15480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15480000 AND rowid <= 15520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15520000 AND rowid <= 15560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15560000 AND rowid <= 15600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15600000 AND rowid <= 15640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15640000 AND rowid <= 15680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15680000 AND rowid <= 15720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15720000 AND rowid <= 15760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15760000 AND rowid <= 15800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15800000 AND rowid <= 15840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15840000 AND rowid <= 15880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15880000 AND rowid <= 15920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15920000 AND rowid <= 15960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 15960000 AND rowid <= 16000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16000000 AND rowid <= 16040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16040000 AND rowid <= 16080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16080000 AND rowid <= 16120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16120000 AND rowid <= 16160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16160000 AND rowid <= 16200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16200000 AND rowid <= 16240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16240000 AND rowid <= 16280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16280000 AND rowid <= 16320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16320000 AND rowid <= 16360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16360000 AND rowid <= 16400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16400000 AND rowid <= 16440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16440000 AND rowid <= 16480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16480000 AND rowid <= 16520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16520000 AND rowid <= 16560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16560000 AND rowid <= 16600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16600000 AND rowid <= 16640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16640000 AND rowid <= 16680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16680000 AND rowid <= 16720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16720000 AND rowid <= 16760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16760000 AND rowid <= 16800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16800000 AND rowid <= 16840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16840000 AND rowid <= 16880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16880000 AND rowid <= 16920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16920000 AND rowid <= 16960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 16960000 AND rowid <= 17000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17000000 AND rowid <= 17040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17040000 AND rowid <= 17080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17080000 AND rowid <= 17120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17120000 AND rowid <= 17160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17160000 AND rowid <= 17200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17200000 AND rowid <= 17240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17240000 AND rowid <= 17280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17280000 AND rowid <= 17320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17320000 AND rowid <= 17360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17360000 AND rowid <= 17400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17400000 AND rowid <= 17440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17440000 AND rowid <= 17480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17480000 AND rowid <= 17520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17520000 AND rowid <= 17560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17560000 AND rowid <= 17600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17600000 AND rowid <= 17640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17640000 AND rowid <= 17680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17680000 AND rowid <= 17720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17720000 AND rowid <= 17760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17760000 AND rowid <= 17800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17800000 AND rowid <= 17840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17840000 AND rowid <= 17880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17880000 AND rowid <= 17920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17920000 AND rowid <= 17960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 17960000 AND rowid <= 18000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18000000 AND rowid <= 18040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18040000 AND rowid <= 18080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18080000 AND rowid <= 18120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18120000 AND rowid <= 18160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18160000 AND rowid <= 18200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18200000 AND rowid <= 18240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18240000 AND rowid <= 18280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18280000 AND rowid <= 18320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18320000 AND rowid <= 18360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18360000 AND rowid <= 18400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18400000 AND rowid <= 18440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18440000 AND rowid <= 18480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18480000 AND rowid <= 18520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18520000 AND rowid <= 18560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18560000 AND rowid <= 18600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18600000 AND rowid <= 18640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18640000 AND rowid <= 18680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18680000 AND rowid <= 18720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18720000 AND rowid <= 18760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18760000 AND rowid <= 18800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18800000 AND rowid <= 18840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18840000 AND rowid <= 18880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18880000 AND rowid <= 18920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18920000 AND rowid <= 18960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 18960000 AND rowid <= 19000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19000000 AND rowid <= 19040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19040000 AND rowid <= 19080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19080000 AND rowid <= 19120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19120000 AND rowid <= 19160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19160000 AND rowid <= 19200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19200000 AND rowid <= 19240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19240000 AND rowid <= 19280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19280000 AND rowid <= 19320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19320000 AND rowid <= 19360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19360000 AND rowid <= 19400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19400000 AND rowid <= 19440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19440000 AND rowid <= 19480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19480000 AND rowid <= 19520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19520000 AND rowid <= 19560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19560000 AND rowid <= 19600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19600000 AND rowid <= 19640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19640000 AND rowid <= 19680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19680000 AND rowid <= 19720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19720000 AND rowid <= 19760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19760000 AND rowid <= 19800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19800000 AND rowid <= 19840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19840000 AND rowid <= 19880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19880000 AND rowid <= 19920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19920000 AND rowid <= 19960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 19960000 AND rowid <= 20000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20000000 AND rowid <= 20040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20040000 AND rowid <= 20080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20080000 AND rowid <= 20120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20120000 AND rowid <= 20160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20160000 AND rowid <= 20200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20200000 AND rowid <= 20240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20240000 AND rowid <= 20280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20280000 AND rowid <= 20320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20320000 AND rowid <= 20360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20360000 AND rowid <= 20400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20400000 AND rowid <= 20440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20440000 AND rowid <= 20480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20480000 AND rowid <= 20520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20520000 AND rowid <= 20560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20560000 AND rowid <= 20600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20600000 AND rowid <= 20640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20640000 AND rowid <= 20680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20680000 AND rowid <= 20720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20720000 AND rowid <= 20760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20760000 AND rowid <= 20800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20800000 AND rowid <= 20840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20840000 AND rowid <= 20880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20880000 AND rowid <= 20920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20920000 AND rowid <= 20960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 20960000 AND rowid <= 21000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21000000 AND rowid <= 21040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21040000 AND rowid <= 21080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21080000 AND rowid <= 21120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21120000 AND rowid <= 21160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21160000 AND rowid <= 21200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21200000 AND rowid <= 21240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21240000 AND rowid <= 21280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21280000 AND rowid <= 21320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21320000 AND rowid <= 21360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21360000 AND rowid <= 21400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21400000 AND rowid <= 21440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21440000 AND rowid <= 21480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21480000 AND rowid <= 21520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21520000 AND rowid <= 21560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21560000 AND rowid <= 21600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21600000 AND rowid <= 21640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21640000 AND rowid <= 21680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21680000 AND rowid <= 21720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21720000 AND rowid <= 21760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21760000 AND rowid <= 21800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21800000 AND rowid <= 21840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21840000 AND rowid <= 21880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21880000 AND rowid <= 21920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21920000 AND rowid <= 21960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 21960000 AND rowid <= 22000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22000000 AND rowid <= 22040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22040000 AND rowid <= 22080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22080000 AND rowid <= 22120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22120000 AND rowid <= 22160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22160000 AND rowid <= 22200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22200000 AND rowid <= 22240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22240000 AND rowid <= 22280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22280000 AND rowid <= 22320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22320000 AND rowid <= 22360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22360000 AND rowid <= 22400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22400000 AND rowid <= 22440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22440000 AND rowid <= 22480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22480000 AND rowid <= 22520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22520000 AND rowid <= 22560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22560000 AND rowid <= 22600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22600000 AND rowid <= 22640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22640000 AND rowid <= 22680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22680000 AND rowid <= 22720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22720000 AND rowid <= 22760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22760000 AND rowid <= 22800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22800000 AND rowid <= 22840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22840000 AND rowid <= 22880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22880000 AND rowid <= 22920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22920000 AND rowid <= 22960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 22960000 AND rowid <= 23000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23000000 AND rowid <= 23040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23040000 AND rowid <= 23080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23080000 AND rowid <= 23120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23120000 AND rowid <= 23160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23160000 AND rowid <= 23200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23200000 AND rowid <= 23240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23240000 AND rowid <= 23280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23280000 AND rowid <= 23320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23320000 AND rowid <= 23360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23360000 AND rowid <= 23400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23400000 AND rowid <= 23440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23440000 AND rowid <= 23480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23480000 AND rowid <= 23520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23520000 AND rowid <= 23560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23560000 AND rowid <= 23600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23600000 AND rowid <= 23640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23640000 AND rowid <= 23680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23680000 AND rowid <= 23720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23720000 AND rowid <= 23760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23760000 AND rowid <= 23800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23800000 AND rowid <= 23840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23840000 AND rowid <= 23880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23880000 AND rowid <= 23920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23920000 AND rowid <= 23960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 23960000 AND rowid <= 24000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24000000 AND rowid <= 24040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24040000 AND rowid <= 24080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24080000 AND rowid <= 24120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24120000 AND rowid <= 24160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24160000 AND rowid <= 24200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24200000 AND rowid <= 24240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24240000 AND rowid <= 24280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24280000 AND rowid <= 24320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24320000 AND rowid <= 24360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24360000 AND rowid <= 24400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24400000 AND rowid <= 24440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24440000 AND rowid <= 24480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24480000 AND rowid <= 24520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24520000 AND rowid <= 24560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24560000 AND rowid <= 24600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24600000 AND rowid <= 24640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24640000 AND rowid <= 24680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24680000 AND rowid <= 24720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24720000 AND rowid <= 24760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24760000 AND rowid <= 24800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24800000 AND rowid <= 24840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24840000 AND rowid <= 24880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24880000 AND rowid <= 24920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24920000 AND rowid <= 24960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 24960000 AND rowid <= 25000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25000000 AND rowid <= 25040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25040000 AND rowid <= 25080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25080000 AND rowid <= 25120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25120000 AND rowid <= 25160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25160000 AND rowid <= 25200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25200000 AND rowid <= 25240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25240000 AND rowid <= 25280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25280000 AND rowid <= 25320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25320000 AND rowid <= 25360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25360000 AND rowid <= 25400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25400000 AND rowid <= 25440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25440000 AND rowid <= 25480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25480000 AND rowid <= 25520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25520000 AND rowid <= 25560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25560000 AND rowid <= 25600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25600000 AND rowid <= 25640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25640000 AND rowid <= 25680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25680000 AND rowid <= 25720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25720000 AND rowid <= 25760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25760000 AND rowid <= 25800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25800000 AND rowid <= 25840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25840000 AND rowid <= 25880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25880000 AND rowid <= 25920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25920000 AND rowid <= 25960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 25960000 AND rowid <= 26000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26000000 AND rowid <= 26040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26040000 AND rowid <= 26080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26080000 AND rowid <= 26120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26120000 AND rowid <= 26160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26160000 AND rowid <= 26200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26200000 AND rowid <= 26240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26240000 AND rowid <= 26280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26280000 AND rowid <= 26320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26320000 AND rowid <= 26360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26360000 AND rowid <= 26400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26400000 AND rowid <= 26440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26440000 AND rowid <= 26480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26480000 AND rowid <= 26520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26520000 AND rowid <= 26560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26560000 AND rowid <= 26600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26600000 AND rowid <= 26640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26640000 AND rowid <= 26680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26680000 AND rowid <= 26720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26720000 AND rowid <= 26760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26760000 AND rowid <= 26800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26800000 AND rowid <= 26840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26840000 AND rowid <= 26880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26880000 AND rowid <= 26920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26920000 AND rowid <= 26960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 26960000 AND rowid <= 27000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27000000 AND rowid <= 27040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27040000 AND rowid <= 27080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27080000 AND rowid <= 27120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27120000 AND rowid <= 27160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27160000 AND rowid <= 27200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27200000 AND rowid <= 27240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27240000 AND rowid <= 27280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27280000 AND rowid <= 27320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27320000 AND rowid <= 27360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27360000 AND rowid <= 27400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27400000 AND rowid <= 27440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27440000 AND rowid <= 27480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27480000 AND rowid <= 27520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27520000 AND rowid <= 27560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27560000 AND rowid <= 27600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27600000 AND rowid <= 27640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27640000 AND rowid <= 27680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27680000 AND rowid <= 27720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27720000 AND rowid <= 27760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27760000 AND rowid <= 27800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27800000 AND rowid <= 27840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27840000 AND rowid <= 27880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27880000 AND rowid <= 27920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27920000 AND rowid <= 27960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 27960000 AND rowid <= 28000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28000000 AND rowid <= 28040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28040000 AND rowid <= 28080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28080000 AND rowid <= 28120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28120000 AND rowid <= 28160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28160000 AND rowid <= 28200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28200000 AND rowid <= 28240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28240000 AND rowid <= 28280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28280000 AND rowid <= 28320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28320000 AND rowid <= 28360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28360000 AND rowid <= 28400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28400000 AND rowid <= 28440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28440000 AND rowid <= 28480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28480000 AND rowid <= 28520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28520000 AND rowid <= 28560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28560000 AND rowid <= 28600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28600000 AND rowid <= 28640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28640000 AND rowid <= 28680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28680000 AND rowid <= 28720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28720000 AND rowid <= 28760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28760000 AND rowid <= 28800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28800000 AND rowid <= 28840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28840000 AND rowid <= 28880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28880000 AND rowid <= 28920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28920000 AND rowid <= 28960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 28960000 AND rowid <= 29000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29000000 AND rowid <= 29040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29040000 AND rowid <= 29080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29080000 AND rowid <= 29120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29120000 AND rowid <= 29160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29160000 AND rowid <= 29200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29200000 AND rowid <= 29240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29240000 AND rowid <= 29280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29280000 AND rowid <= 29320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29320000 AND rowid <= 29360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29360000 AND rowid <= 29400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29400000 AND rowid <= 29440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29440000 AND rowid <= 29480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29480000 AND rowid <= 29520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29520000 AND rowid <= 29560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29560000 AND rowid <= 29600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29600000 AND rowid <= 29640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29640000 AND rowid <= 29680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29680000 AND rowid <= 29720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29720000 AND rowid <= 29760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29760000 AND rowid <= 29800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29800000 AND rowid <= 29840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29840000 AND rowid <= 29880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29880000 AND rowid <= 29920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29920000 AND rowid <= 29960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 29960000 AND rowid <= 30000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30000000 AND rowid <= 30040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30040000 AND rowid <= 30080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30080000 AND rowid <= 30120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30120000 AND rowid <= 30160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30160000 AND rowid <= 30200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30200000 AND rowid <= 30240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30240000 AND rowid <= 30280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30280000 AND rowid <= 30320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30320000 AND rowid <= 30360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30360000 AND rowid <= 30400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30400000 AND rowid <= 30440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30440000 AND rowid <= 30480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30480000 AND rowid <= 30520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30520000 AND rowid <= 30560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30560000 AND rowid <= 30600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30600000 AND rowid <= 30640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30640000 AND rowid <= 30680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30680000 AND rowid <= 30720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30720000 AND rowid <= 30760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30760000 AND rowid <= 30800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30800000 AND rowid <= 30840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30840000 AND rowid <= 30880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30880000 AND rowid <= 30920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30920000 AND rowid <= 30960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 30960000 AND rowid <= 31000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31000000 AND rowid <= 31040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31040000 AND rowid <= 31080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31080000 AND rowid <= 31120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31120000 AND rowid <= 31160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31160000 AND rowid <= 31200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31200000 AND rowid <= 31240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31240000 AND rowid <= 31280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31280000 AND rowid <= 31320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31320000 AND rowid <= 31360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31360000 AND rowid <= 31400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31400000 AND rowid <= 31440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31440000 AND rowid <= 31480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31480000 AND rowid <= 31520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31520000 AND rowid <= 31560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31560000 AND rowid <= 31600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31600000 AND rowid <= 31640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31640000 AND rowid <= 31680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31680000 AND rowid <= 31720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31720000 AND rowid <= 31760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31760000 AND rowid <= 31800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31800000 AND rowid <= 31840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31840000 AND rowid <= 31880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31880000 AND rowid <= 31920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31920000 AND rowid <= 31960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 31960000 AND rowid <= 32000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32000000 AND rowid <= 32040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32040000 AND rowid <= 32080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32080000 AND rowid <= 32120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32120000 AND rowid <= 32160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32160000 AND rowid <= 32200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32200000 AND rowid <= 32240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32240000 AND rowid <= 32280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32280000 AND rowid <= 32320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32320000 AND rowid <= 32360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32360000 AND rowid <= 32400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32400000 AND rowid <= 32440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32440000 AND rowid <= 32480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32480000 AND rowid <= 32520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32520000 AND rowid <= 32560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32560000 AND rowid <= 32600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32600000 AND rowid <= 32640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32640000 AND rowid <= 32680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32680000 AND rowid <= 32720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32720000 AND rowid <= 32760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32760000 AND rowid <= 32800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32800000 AND rowid <= 32840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32840000 AND rowid <= 32880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32880000 AND rowid <= 32920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32920000 AND rowid <= 32960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 32960000 AND rowid <= 33000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33000000 AND rowid <= 33040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33040000 AND rowid <= 33080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33080000 AND rowid <= 33120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33120000 AND rowid <= 33160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33160000 AND rowid <= 33200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33200000 AND rowid <= 33240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33240000 AND rowid <= 33280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33280000 AND rowid <= 33320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33320000 AND rowid <= 33360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33360000 AND rowid <= 33400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33400000 AND rowid <= 33440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33440000 AND rowid <= 33480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33480000 AND rowid <= 33520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33520000 AND rowid <= 33560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33560000 AND rowid <= 33600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33600000 AND rowid <= 33640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33640000 AND rowid <= 33680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33680000 AND rowid <= 33720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33720000 AND rowid <= 33760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33760000 AND rowid <= 33800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33800000 AND rowid <= 33840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33840000 AND rowid <= 33880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33880000 AND rowid <= 33920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33920000 AND rowid <= 33960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 33960000 AND rowid <= 34000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34000000 AND rowid <= 34040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34040000 AND rowid <= 34080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34080000 AND rowid <= 34120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34120000 AND rowid <= 34160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34160000 AND rowid <= 34200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34200000 AND rowid <= 34240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34240000 AND rowid <= 34280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34280000 AND rowid <= 34320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34320000 AND rowid <= 34360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34360000 AND rowid <= 34400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34400000 AND rowid <= 34440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34440000 AND rowid <= 34480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34480000 AND rowid <= 34520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34520000 AND rowid <= 34560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34560000 AND rowid <= 34600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34600000 AND rowid <= 34640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34640000 AND rowid <= 34680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34680000 AND rowid <= 34720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34720000 AND rowid <= 34760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34760000 AND rowid <= 34800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34800000 AND rowid <= 34840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34840000 AND rowid <= 34880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34880000 AND rowid <= 34920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34920000 AND rowid <= 34960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 34960000 AND rowid <= 35000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35000000 AND rowid <= 35040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35040000 AND rowid <= 35080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35080000 AND rowid <= 35120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35120000 AND rowid <= 35160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35160000 AND rowid <= 35200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35200000 AND rowid <= 35240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35240000 AND rowid <= 35280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35280000 AND rowid <= 35320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35320000 AND rowid <= 35360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35360000 AND rowid <= 35400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35400000 AND rowid <= 35440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35440000 AND rowid <= 35480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35480000 AND rowid <= 35520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35520000 AND rowid <= 35560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35560000 AND rowid <= 35600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35600000 AND rowid <= 35640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35640000 AND rowid <= 35680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35680000 AND rowid <= 35720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35720000 AND rowid <= 35760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35760000 AND rowid <= 35800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35800000 AND rowid <= 35840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35840000 AND rowid <= 35880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35880000 AND rowid <= 35920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35920000 AND rowid <= 35960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 35960000 AND rowid <= 36000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36000000 AND rowid <= 36040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36040000 AND rowid <= 36080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36080000 AND rowid <= 36120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36120000 AND rowid <= 36160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36160000 AND rowid <= 36200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36200000 AND rowid <= 36240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36240000 AND rowid <= 36280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36280000 AND rowid <= 36320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36320000 AND rowid <= 36360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36360000 AND rowid <= 36400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36400000 AND rowid <= 36440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36440000 AND rowid <= 36480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36480000 AND rowid <= 36520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36520000 AND rowid <= 36560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36560000 AND rowid <= 36600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36600000 AND rowid <= 36640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36640000 AND rowid <= 36680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36680000 AND rowid <= 36720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36720000 AND rowid <= 36760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36760000 AND rowid <= 36800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36800000 AND rowid <= 36840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36840000 AND rowid <= 36880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36880000 AND rowid <= 36920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36920000 AND rowid <= 36960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 36960000 AND rowid <= 37000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37000000 AND rowid <= 37040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37040000 AND rowid <= 37080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37080000 AND rowid <= 37120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37120000 AND rowid <= 37160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37160000 AND rowid <= 37200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37200000 AND rowid <= 37240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37240000 AND rowid <= 37280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37280000 AND rowid <= 37320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37320000 AND rowid <= 37360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37360000 AND rowid <= 37400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37400000 AND rowid <= 37440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37440000 AND rowid <= 37480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37480000 AND rowid <= 37520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37520000 AND rowid <= 37560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37560000 AND rowid <= 37600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37600000 AND rowid <= 37640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37640000 AND rowid <= 37680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37680000 AND rowid <= 37720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37720000 AND rowid <= 37760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37760000 AND rowid <= 37800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37800000 AND rowid <= 37840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37840000 AND rowid <= 37880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37880000 AND rowid <= 37920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37920000 AND rowid <= 37960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 37960000 AND rowid <= 38000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38000000 AND rowid <= 38040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38040000 AND rowid <= 38080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38080000 AND rowid <= 38120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38120000 AND rowid <= 38160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38160000 AND rowid <= 38200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38200000 AND rowid <= 38240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38240000 AND rowid <= 38280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38280000 AND rowid <= 38320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38320000 AND rowid <= 38360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38360000 AND rowid <= 38400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38400000 AND rowid <= 38440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38440000 AND rowid <= 38480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38480000 AND rowid <= 38520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38520000 AND rowid <= 38560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38560000 AND rowid <= 38600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38600000 AND rowid <= 38640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38640000 AND rowid <= 38680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38680000 AND rowid <= 38720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38720000 AND rowid <= 38760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38760000 AND rowid <= 38800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38800000 AND rowid <= 38840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38840000 AND rowid <= 38880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38880000 AND rowid <= 38920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38920000 AND rowid <= 38960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 38960000 AND rowid <= 39000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39000000 AND rowid <= 39040000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39040000 AND rowid <= 39080000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39080000 AND rowid <= 39120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39120000 AND rowid <= 39160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39160000 AND rowid <= 39200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39200000 AND rowid <= 39240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39240000 AND rowid <= 39280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39280000 AND rowid <= 39320000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39320000 AND rowid <= 39360000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39360000 AND rowid <= 39400000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39400000 AND rowid <= 39440000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39440000 AND rowid <= 39480000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39480000 AND rowid <= 39520000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39520000 AND rowid <= 39560000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39560000 AND rowid <= 39600000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39600000 AND rowid <= 39640000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39640000 AND rowid <= 39680000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39680000 AND rowid <= 39720000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39720000 AND rowid <= 39760000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39760000 AND rowid <= 39800000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39800000 AND rowid <= 39840000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39840000 AND rowid <= 39880000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39880000 AND rowid <= 39920000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39920000 AND rowid <= 39960000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 39960000 AND rowid <= 40000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_users (id, email, name, n, created_at, email_normalized) SELECT id, email, name, n, created_at, email_normalized FROM users WHERE rowid > 40000000 AND NOT EXISTS (SELECT 1 FROM zdm_new_users WHERE zdm_new_users.rowid = users.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 -- 3. the swap: one short transaction
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;

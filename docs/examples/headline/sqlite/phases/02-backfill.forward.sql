@@ -12,1006 +12,5008 @@ PRAGMA journal_mode = WAL;
 -- step 03 [backfill] backfill users
 --   lock: database write lock per batch (each UPDATE is its own transaction); outside a transaction block
 .timeout 5000
+.headers off
+.mode list
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 0 AND rowid <= 40001 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 40001 AND rowid <= 80002 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 80002 AND rowid <= 120003 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 120003 AND rowid <= 160004 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 160004 AND rowid <= 200005 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 200005 AND rowid <= 240006 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 240006 AND rowid <= 280007 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 280007 AND rowid <= 320008 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 320008 AND rowid <= 360009 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 360009 AND rowid <= 400010 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 400010 AND rowid <= 440011 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 440011 AND rowid <= 480012 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 480012 AND rowid <= 520013 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 520013 AND rowid <= 560014 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 560014 AND rowid <= 600015 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 600015 AND rowid <= 640016 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 640016 AND rowid <= 680017 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 680017 AND rowid <= 720018 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 720018 AND rowid <= 760019 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 760019 AND rowid <= 800020 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 800020 AND rowid <= 840021 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 840021 AND rowid <= 880022 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 880022 AND rowid <= 920023 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 920023 AND rowid <= 960024 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 960024 AND rowid <= 1000025 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1000025 AND rowid <= 1040026 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1040026 AND rowid <= 1080027 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1080027 AND rowid <= 1120028 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1120028 AND rowid <= 1160029 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1160029 AND rowid <= 1200030 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1200030 AND rowid <= 1240031 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1240031 AND rowid <= 1280032 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1280032 AND rowid <= 1320033 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1320033 AND rowid <= 1360034 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1360034 AND rowid <= 1400035 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1400035 AND rowid <= 1440036 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1440036 AND rowid <= 1480037 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1480037 AND rowid <= 1520038 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1520038 AND rowid <= 1560039 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1560039 AND rowid <= 1600040 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1600040 AND rowid <= 1640041 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1640041 AND rowid <= 1680042 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1680042 AND rowid <= 1720043 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1720043 AND rowid <= 1760044 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1760044 AND rowid <= 1800045 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1800045 AND rowid <= 1840046 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1840046 AND rowid <= 1880047 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1880047 AND rowid <= 1920048 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1920048 AND rowid <= 1960049 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 1960049 AND rowid <= 2000050 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2000050 AND rowid <= 2040051 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2040051 AND rowid <= 2080052 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2080052 AND rowid <= 2120053 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2120053 AND rowid <= 2160054 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2160054 AND rowid <= 2200055 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2200055 AND rowid <= 2240056 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2240056 AND rowid <= 2280057 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2280057 AND rowid <= 2320058 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2320058 AND rowid <= 2360059 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2360059 AND rowid <= 2400060 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2400060 AND rowid <= 2440061 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2440061 AND rowid <= 2480062 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2480062 AND rowid <= 2520063 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2520063 AND rowid <= 2560064 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2560064 AND rowid <= 2600065 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2600065 AND rowid <= 2640066 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2640066 AND rowid <= 2680067 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2680067 AND rowid <= 2720068 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2720068 AND rowid <= 2760069 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2760069 AND rowid <= 2800070 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2800070 AND rowid <= 2840071 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2840071 AND rowid <= 2880072 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2880072 AND rowid <= 2920073 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2920073 AND rowid <= 2960074 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 2960074 AND rowid <= 3000075 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3000075 AND rowid <= 3040076 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3040076 AND rowid <= 3080077 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3080077 AND rowid <= 3120078 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3120078 AND rowid <= 3160079 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3160079 AND rowid <= 3200080 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3200080 AND rowid <= 3240081 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3240081 AND rowid <= 3280082 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3280082 AND rowid <= 3320083 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3320083 AND rowid <= 3360084 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3360084 AND rowid <= 3400085 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3400085 AND rowid <= 3440086 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3440086 AND rowid <= 3480087 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3480087 AND rowid <= 3520088 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3520088 AND rowid <= 3560089 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3560089 AND rowid <= 3600090 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3600090 AND rowid <= 3640091 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3640091 AND rowid <= 3680092 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3680092 AND rowid <= 3720093 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3720093 AND rowid <= 3760094 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3760094 AND rowid <= 3800095 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3800095 AND rowid <= 3840096 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3840096 AND rowid <= 3880097 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3880097 AND rowid <= 3920098 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3920098 AND rowid <= 3960099 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 3960099 AND rowid <= 4000100 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4000100 AND rowid <= 4040101 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4040101 AND rowid <= 4080102 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4080102 AND rowid <= 4120103 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4120103 AND rowid <= 4160104 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4160104 AND rowid <= 4200105 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4200105 AND rowid <= 4240106 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4240106 AND rowid <= 4280107 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4280107 AND rowid <= 4320108 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4320108 AND rowid <= 4360109 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4360109 AND rowid <= 4400110 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4400110 AND rowid <= 4440111 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4440111 AND rowid <= 4480112 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4480112 AND rowid <= 4520113 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4520113 AND rowid <= 4560114 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4560114 AND rowid <= 4600115 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4600115 AND rowid <= 4640116 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4640116 AND rowid <= 4680117 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4680117 AND rowid <= 4720118 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4720118 AND rowid <= 4760119 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4760119 AND rowid <= 4800120 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4800120 AND rowid <= 4840121 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4840121 AND rowid <= 4880122 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4880122 AND rowid <= 4920123 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4920123 AND rowid <= 4960124 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 4960124 AND rowid <= 5000125 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5000125 AND rowid <= 5040126 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5040126 AND rowid <= 5080127 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5080127 AND rowid <= 5120128 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5120128 AND rowid <= 5160129 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5160129 AND rowid <= 5200130 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5200130 AND rowid <= 5240131 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5240131 AND rowid <= 5280132 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5280132 AND rowid <= 5320133 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5320133 AND rowid <= 5360134 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5360134 AND rowid <= 5400135 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5400135 AND rowid <= 5440136 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5440136 AND rowid <= 5480137 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5480137 AND rowid <= 5520138 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5520138 AND rowid <= 5560139 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5560139 AND rowid <= 5600140 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5600140 AND rowid <= 5640141 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5640141 AND rowid <= 5680142 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5680142 AND rowid <= 5720143 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5720143 AND rowid <= 5760144 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5760144 AND rowid <= 5800145 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5800145 AND rowid <= 5840146 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5840146 AND rowid <= 5880147 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5880147 AND rowid <= 5920148 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5920148 AND rowid <= 5960149 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 5960149 AND rowid <= 6000150 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6000150 AND rowid <= 6040151 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6040151 AND rowid <= 6080152 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6080152 AND rowid <= 6120153 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6120153 AND rowid <= 6160154 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6160154 AND rowid <= 6200155 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6200155 AND rowid <= 6240156 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6240156 AND rowid <= 6280157 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6280157 AND rowid <= 6320158 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6320158 AND rowid <= 6360159 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6360159 AND rowid <= 6400160 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6400160 AND rowid <= 6440161 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6440161 AND rowid <= 6480162 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6480162 AND rowid <= 6520163 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6520163 AND rowid <= 6560164 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6560164 AND rowid <= 6600165 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6600165 AND rowid <= 6640166 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6640166 AND rowid <= 6680167 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6680167 AND rowid <= 6720168 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6720168 AND rowid <= 6760169 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6760169 AND rowid <= 6800170 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6800170 AND rowid <= 6840171 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6840171 AND rowid <= 6880172 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6880172 AND rowid <= 6920173 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6920173 AND rowid <= 6960174 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 6960174 AND rowid <= 7000175 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7000175 AND rowid <= 7040176 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7040176 AND rowid <= 7080177 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7080177 AND rowid <= 7120178 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7120178 AND rowid <= 7160179 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7160179 AND rowid <= 7200180 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7200180 AND rowid <= 7240181 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7240181 AND rowid <= 7280182 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7280182 AND rowid <= 7320183 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7320183 AND rowid <= 7360184 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7360184 AND rowid <= 7400185 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7400185 AND rowid <= 7440186 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7440186 AND rowid <= 7480187 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7480187 AND rowid <= 7520188 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7520188 AND rowid <= 7560189 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7560189 AND rowid <= 7600190 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7600190 AND rowid <= 7640191 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7640191 AND rowid <= 7680192 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7680192 AND rowid <= 7720193 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7720193 AND rowid <= 7760194 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7760194 AND rowid <= 7800195 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7800195 AND rowid <= 7840196 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7840196 AND rowid <= 7880197 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7880197 AND rowid <= 7920198 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7920198 AND rowid <= 7960199 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 7960199 AND rowid <= 8000200 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8000200 AND rowid <= 8040201 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8040201 AND rowid <= 8080202 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8080202 AND rowid <= 8120203 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8120203 AND rowid <= 8160204 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8160204 AND rowid <= 8200205 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8200205 AND rowid <= 8240206 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8240206 AND rowid <= 8280207 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8280207 AND rowid <= 8320208 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8320208 AND rowid <= 8360209 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8360209 AND rowid <= 8400210 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8400210 AND rowid <= 8440211 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8440211 AND rowid <= 8480212 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8480212 AND rowid <= 8520213 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8520213 AND rowid <= 8560214 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8560214 AND rowid <= 8600215 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8600215 AND rowid <= 8640216 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8640216 AND rowid <= 8680217 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8680217 AND rowid <= 8720218 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8720218 AND rowid <= 8760219 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8760219 AND rowid <= 8800220 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8800220 AND rowid <= 8840221 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8840221 AND rowid <= 8880222 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8880222 AND rowid <= 8920223 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8920223 AND rowid <= 8960224 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 8960224 AND rowid <= 9000225 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9000225 AND rowid <= 9040226 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9040226 AND rowid <= 9080227 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9080227 AND rowid <= 9120228 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9120228 AND rowid <= 9160229 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9160229 AND rowid <= 9200230 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9200230 AND rowid <= 9240231 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9240231 AND rowid <= 9280232 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9280232 AND rowid <= 9320233 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9320233 AND rowid <= 9360234 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9360234 AND rowid <= 9400235 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9400235 AND rowid <= 9440236 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9440236 AND rowid <= 9480237 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9480237 AND rowid <= 9520238 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9520238 AND rowid <= 9560239 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9560239 AND rowid <= 9600240 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9600240 AND rowid <= 9640241 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9640241 AND rowid <= 9680242 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9680242 AND rowid <= 9720243 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9720243 AND rowid <= 9760244 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9760244 AND rowid <= 9800245 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9800245 AND rowid <= 9840246 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9840246 AND rowid <= 9880247 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9880247 AND rowid <= 9920248 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9920248 AND rowid <= 9960249 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 9960249 AND rowid <= 10000250 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10000250 AND rowid <= 10040251 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10040251 AND rowid <= 10080252 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10080252 AND rowid <= 10120253 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10120253 AND rowid <= 10160254 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10160254 AND rowid <= 10200255 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10200255 AND rowid <= 10240256 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10240256 AND rowid <= 10280257 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10280257 AND rowid <= 10320258 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10320258 AND rowid <= 10360259 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10360259 AND rowid <= 10400260 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10400260 AND rowid <= 10440261 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10440261 AND rowid <= 10480262 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10480262 AND rowid <= 10520263 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10520263 AND rowid <= 10560264 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10560264 AND rowid <= 10600265 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10600265 AND rowid <= 10640266 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10640266 AND rowid <= 10680267 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10680267 AND rowid <= 10720268 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10720268 AND rowid <= 10760269 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10760269 AND rowid <= 10800270 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10800270 AND rowid <= 10840271 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10840271 AND rowid <= 10880272 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10880272 AND rowid <= 10920273 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10920273 AND rowid <= 10960274 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 10960274 AND rowid <= 11000275 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11000275 AND rowid <= 11040276 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11040276 AND rowid <= 11080277 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11080277 AND rowid <= 11120278 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11120278 AND rowid <= 11160279 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11160279 AND rowid <= 11200280 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11200280 AND rowid <= 11240281 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11240281 AND rowid <= 11280282 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11280282 AND rowid <= 11320283 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11320283 AND rowid <= 11360284 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11360284 AND rowid <= 11400285 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11400285 AND rowid <= 11440286 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11440286 AND rowid <= 11480287 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11480287 AND rowid <= 11520288 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11520288 AND rowid <= 11560289 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11560289 AND rowid <= 11600290 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11600290 AND rowid <= 11640291 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11640291 AND rowid <= 11680292 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11680292 AND rowid <= 11720293 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11720293 AND rowid <= 11760294 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11760294 AND rowid <= 11800295 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11800295 AND rowid <= 11840296 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11840296 AND rowid <= 11880297 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11880297 AND rowid <= 11920298 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11920298 AND rowid <= 11960299 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 11960299 AND rowid <= 12000300 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12000300 AND rowid <= 12040301 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12040301 AND rowid <= 12080302 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12080302 AND rowid <= 12120303 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12120303 AND rowid <= 12160304 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12160304 AND rowid <= 12200305 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12200305 AND rowid <= 12240306 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12240306 AND rowid <= 12280307 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12280307 AND rowid <= 12320308 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12320308 AND rowid <= 12360309 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12360309 AND rowid <= 12400310 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12400310 AND rowid <= 12440311 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12440311 AND rowid <= 12480312 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12480312 AND rowid <= 12520313 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12520313 AND rowid <= 12560314 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12560314 AND rowid <= 12600315 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12600315 AND rowid <= 12640316 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12640316 AND rowid <= 12680317 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12680317 AND rowid <= 12720318 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12720318 AND rowid <= 12760319 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12760319 AND rowid <= 12800320 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12800320 AND rowid <= 12840321 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12840321 AND rowid <= 12880322 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12880322 AND rowid <= 12920323 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12920323 AND rowid <= 12960324 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 12960324 AND rowid <= 13000325 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13000325 AND rowid <= 13040326 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13040326 AND rowid <= 13080327 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13080327 AND rowid <= 13120328 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13120328 AND rowid <= 13160329 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13160329 AND rowid <= 13200330 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13200330 AND rowid <= 13240331 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13240331 AND rowid <= 13280332 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13280332 AND rowid <= 13320333 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13320333 AND rowid <= 13360334 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13360334 AND rowid <= 13400335 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13400335 AND rowid <= 13440336 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13440336 AND rowid <= 13480337 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13480337 AND rowid <= 13520338 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13520338 AND rowid <= 13560339 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13560339 AND rowid <= 13600340 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13600340 AND rowid <= 13640341 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13640341 AND rowid <= 13680342 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13680342 AND rowid <= 13720343 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13720343 AND rowid <= 13760344 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13760344 AND rowid <= 13800345 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13800345 AND rowid <= 13840346 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13840346 AND rowid <= 13880347 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13880347 AND rowid <= 13920348 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13920348 AND rowid <= 13960349 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 13960349 AND rowid <= 14000350 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14000350 AND rowid <= 14040351 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14040351 AND rowid <= 14080352 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14080352 AND rowid <= 14120353 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14120353 AND rowid <= 14160354 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14160354 AND rowid <= 14200355 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14200355 AND rowid <= 14240356 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14240356 AND rowid <= 14280357 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14280357 AND rowid <= 14320358 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14320358 AND rowid <= 14360359 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14360359 AND rowid <= 14400360 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14400360 AND rowid <= 14440361 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14440361 AND rowid <= 14480362 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14480362 AND rowid <= 14520363 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14520363 AND rowid <= 14560364 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14560364 AND rowid <= 14600365 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14600365 AND rowid <= 14640366 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14640366 AND rowid <= 14680367 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14680367 AND rowid <= 14720368 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14720368 AND rowid <= 14760369 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14760369 AND rowid <= 14800370 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14800370 AND rowid <= 14840371 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14840371 AND rowid <= 14880372 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14880372 AND rowid <= 14920373 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14920373 AND rowid <= 14960374 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 14960374 AND rowid <= 15000375 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15000375 AND rowid <= 15040376 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15040376 AND rowid <= 15080377 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15080377 AND rowid <= 15120378 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15120378 AND rowid <= 15160379 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15160379 AND rowid <= 15200380 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15200380 AND rowid <= 15240381 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15240381 AND rowid <= 15280382 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15280382 AND rowid <= 15320383 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15320383 AND rowid <= 15360384 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15360384 AND rowid <= 15400385 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15400385 AND rowid <= 15440386 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15440386 AND rowid <= 15480387 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15480387 AND rowid <= 15520388 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15520388 AND rowid <= 15560389 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15560389 AND rowid <= 15600390 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15600390 AND rowid <= 15640391 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15640391 AND rowid <= 15680392 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15680392 AND rowid <= 15720393 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15720393 AND rowid <= 15760394 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15760394 AND rowid <= 15800395 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15800395 AND rowid <= 15840396 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15840396 AND rowid <= 15880397 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15880397 AND rowid <= 15920398 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15920398 AND rowid <= 15960399 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 15960399 AND rowid <= 16000400 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16000400 AND rowid <= 16040401 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16040401 AND rowid <= 16080402 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16080402 AND rowid <= 16120403 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16120403 AND rowid <= 16160404 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16160404 AND rowid <= 16200405 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16200405 AND rowid <= 16240406 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16240406 AND rowid <= 16280407 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16280407 AND rowid <= 16320408 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16320408 AND rowid <= 16360409 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16360409 AND rowid <= 16400410 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16400410 AND rowid <= 16440411 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16440411 AND rowid <= 16480412 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16480412 AND rowid <= 16520413 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16520413 AND rowid <= 16560414 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16560414 AND rowid <= 16600415 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16600415 AND rowid <= 16640416 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16640416 AND rowid <= 16680417 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16680417 AND rowid <= 16720418 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16720418 AND rowid <= 16760419 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16760419 AND rowid <= 16800420 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16800420 AND rowid <= 16840421 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16840421 AND rowid <= 16880422 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16880422 AND rowid <= 16920423 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16920423 AND rowid <= 16960424 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 16960424 AND rowid <= 17000425 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17000425 AND rowid <= 17040426 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17040426 AND rowid <= 17080427 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17080427 AND rowid <= 17120428 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17120428 AND rowid <= 17160429 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17160429 AND rowid <= 17200430 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17200430 AND rowid <= 17240431 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17240431 AND rowid <= 17280432 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17280432 AND rowid <= 17320433 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17320433 AND rowid <= 17360434 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17360434 AND rowid <= 17400435 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17400435 AND rowid <= 17440436 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17440436 AND rowid <= 17480437 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17480437 AND rowid <= 17520438 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17520438 AND rowid <= 17560439 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17560439 AND rowid <= 17600440 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17600440 AND rowid <= 17640441 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17640441 AND rowid <= 17680442 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17680442 AND rowid <= 17720443 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17720443 AND rowid <= 17760444 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17760444 AND rowid <= 17800445 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17800445 AND rowid <= 17840446 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17840446 AND rowid <= 17880447 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17880447 AND rowid <= 17920448 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17920448 AND rowid <= 17960449 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 17960449 AND rowid <= 18000450 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18000450 AND rowid <= 18040451 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18040451 AND rowid <= 18080452 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18080452 AND rowid <= 18120453 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18120453 AND rowid <= 18160454 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18160454 AND rowid <= 18200455 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18200455 AND rowid <= 18240456 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18240456 AND rowid <= 18280457 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18280457 AND rowid <= 18320458 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18320458 AND rowid <= 18360459 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18360459 AND rowid <= 18400460 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18400460 AND rowid <= 18440461 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18440461 AND rowid <= 18480462 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18480462 AND rowid <= 18520463 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18520463 AND rowid <= 18560464 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18560464 AND rowid <= 18600465 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18600465 AND rowid <= 18640466 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18640466 AND rowid <= 18680467 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18680467 AND rowid <= 18720468 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18720468 AND rowid <= 18760469 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18760469 AND rowid <= 18800470 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18800470 AND rowid <= 18840471 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18840471 AND rowid <= 18880472 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18880472 AND rowid <= 18920473 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18920473 AND rowid <= 18960474 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 18960474 AND rowid <= 19000475 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19000475 AND rowid <= 19040476 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19040476 AND rowid <= 19080477 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19080477 AND rowid <= 19120478 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19120478 AND rowid <= 19160479 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19160479 AND rowid <= 19200480 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19200480 AND rowid <= 19240481 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19240481 AND rowid <= 19280482 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19280482 AND rowid <= 19320483 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19320483 AND rowid <= 19360484 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19360484 AND rowid <= 19400485 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19400485 AND rowid <= 19440486 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19440486 AND rowid <= 19480487 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19480487 AND rowid <= 19520488 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19520488 AND rowid <= 19560489 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19560489 AND rowid <= 19600490 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19600490 AND rowid <= 19640491 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19640491 AND rowid <= 19680492 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19680492 AND rowid <= 19720493 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19720493 AND rowid <= 19760494 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19760494 AND rowid <= 19800495 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19800495 AND rowid <= 19840496 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19840496 AND rowid <= 19880497 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19880497 AND rowid <= 19920498 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19920498 AND rowid <= 19960499 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 19960499 AND rowid <= 20000500 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20000500 AND rowid <= 20040501 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20040501 AND rowid <= 20080502 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20080502 AND rowid <= 20120503 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20120503 AND rowid <= 20160504 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20160504 AND rowid <= 20200505 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20200505 AND rowid <= 20240506 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20240506 AND rowid <= 20280507 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20280507 AND rowid <= 20320508 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20320508 AND rowid <= 20360509 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20360509 AND rowid <= 20400510 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20400510 AND rowid <= 20440511 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20440511 AND rowid <= 20480512 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20480512 AND rowid <= 20520513 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20520513 AND rowid <= 20560514 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20560514 AND rowid <= 20600515 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20600515 AND rowid <= 20640516 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20640516 AND rowid <= 20680517 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20680517 AND rowid <= 20720518 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20720518 AND rowid <= 20760519 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20760519 AND rowid <= 20800520 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20800520 AND rowid <= 20840521 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20840521 AND rowid <= 20880522 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20880522 AND rowid <= 20920523 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20920523 AND rowid <= 20960524 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 20960524 AND rowid <= 21000525 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21000525 AND rowid <= 21040526 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21040526 AND rowid <= 21080527 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21080527 AND rowid <= 21120528 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21120528 AND rowid <= 21160529 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21160529 AND rowid <= 21200530 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21200530 AND rowid <= 21240531 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21240531 AND rowid <= 21280532 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21280532 AND rowid <= 21320533 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21320533 AND rowid <= 21360534 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21360534 AND rowid <= 21400535 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21400535 AND rowid <= 21440536 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21440536 AND rowid <= 21480537 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21480537 AND rowid <= 21520538 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21520538 AND rowid <= 21560539 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21560539 AND rowid <= 21600540 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21600540 AND rowid <= 21640541 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21640541 AND rowid <= 21680542 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21680542 AND rowid <= 21720543 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21720543 AND rowid <= 21760544 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21760544 AND rowid <= 21800545 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21800545 AND rowid <= 21840546 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21840546 AND rowid <= 21880547 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21880547 AND rowid <= 21920548 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21920548 AND rowid <= 21960549 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 21960549 AND rowid <= 22000550 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22000550 AND rowid <= 22040551 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22040551 AND rowid <= 22080552 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22080552 AND rowid <= 22120553 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22120553 AND rowid <= 22160554 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22160554 AND rowid <= 22200555 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22200555 AND rowid <= 22240556 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22240556 AND rowid <= 22280557 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22280557 AND rowid <= 22320558 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22320558 AND rowid <= 22360559 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22360559 AND rowid <= 22400560 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22400560 AND rowid <= 22440561 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22440561 AND rowid <= 22480562 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22480562 AND rowid <= 22520563 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22520563 AND rowid <= 22560564 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22560564 AND rowid <= 22600565 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22600565 AND rowid <= 22640566 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22640566 AND rowid <= 22680567 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22680567 AND rowid <= 22720568 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22720568 AND rowid <= 22760569 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22760569 AND rowid <= 22800570 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22800570 AND rowid <= 22840571 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22840571 AND rowid <= 22880572 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22880572 AND rowid <= 22920573 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22920573 AND rowid <= 22960574 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 22960574 AND rowid <= 23000575 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23000575 AND rowid <= 23040576 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23040576 AND rowid <= 23080577 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23080577 AND rowid <= 23120578 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23120578 AND rowid <= 23160579 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23160579 AND rowid <= 23200580 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23200580 AND rowid <= 23240581 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23240581 AND rowid <= 23280582 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23280582 AND rowid <= 23320583 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23320583 AND rowid <= 23360584 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23360584 AND rowid <= 23400585 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23400585 AND rowid <= 23440586 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23440586 AND rowid <= 23480587 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23480587 AND rowid <= 23520588 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23520588 AND rowid <= 23560589 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23560589 AND rowid <= 23600590 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23600590 AND rowid <= 23640591 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23640591 AND rowid <= 23680592 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23680592 AND rowid <= 23720593 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23720593 AND rowid <= 23760594 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23760594 AND rowid <= 23800595 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23800595 AND rowid <= 23840596 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23840596 AND rowid <= 23880597 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23880597 AND rowid <= 23920598 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23920598 AND rowid <= 23960599 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 23960599 AND rowid <= 24000600 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24000600 AND rowid <= 24040601 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24040601 AND rowid <= 24080602 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24080602 AND rowid <= 24120603 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24120603 AND rowid <= 24160604 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24160604 AND rowid <= 24200605 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24200605 AND rowid <= 24240606 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24240606 AND rowid <= 24280607 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24280607 AND rowid <= 24320608 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24320608 AND rowid <= 24360609 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24360609 AND rowid <= 24400610 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24400610 AND rowid <= 24440611 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24440611 AND rowid <= 24480612 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24480612 AND rowid <= 24520613 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24520613 AND rowid <= 24560614 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24560614 AND rowid <= 24600615 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24600615 AND rowid <= 24640616 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24640616 AND rowid <= 24680617 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24680617 AND rowid <= 24720618 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24720618 AND rowid <= 24760619 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24760619 AND rowid <= 24800620 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24800620 AND rowid <= 24840621 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24840621 AND rowid <= 24880622 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24880622 AND rowid <= 24920623 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24920623 AND rowid <= 24960624 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 24960624 AND rowid <= 25000625 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25000625 AND rowid <= 25040626 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25040626 AND rowid <= 25080627 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25080627 AND rowid <= 25120628 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25120628 AND rowid <= 25160629 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25160629 AND rowid <= 25200630 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25200630 AND rowid <= 25240631 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25240631 AND rowid <= 25280632 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25280632 AND rowid <= 25320633 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25320633 AND rowid <= 25360634 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25360634 AND rowid <= 25400635 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25400635 AND rowid <= 25440636 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25440636 AND rowid <= 25480637 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25480637 AND rowid <= 25520638 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25520638 AND rowid <= 25560639 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25560639 AND rowid <= 25600640 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25600640 AND rowid <= 25640641 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25640641 AND rowid <= 25680642 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25680642 AND rowid <= 25720643 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25720643 AND rowid <= 25760644 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25760644 AND rowid <= 25800645 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25800645 AND rowid <= 25840646 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25840646 AND rowid <= 25880647 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25880647 AND rowid <= 25920648 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25920648 AND rowid <= 25960649 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 25960649 AND rowid <= 26000650 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26000650 AND rowid <= 26040651 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26040651 AND rowid <= 26080652 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26080652 AND rowid <= 26120653 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26120653 AND rowid <= 26160654 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26160654 AND rowid <= 26200655 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26200655 AND rowid <= 26240656 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26240656 AND rowid <= 26280657 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26280657 AND rowid <= 26320658 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26320658 AND rowid <= 26360659 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26360659 AND rowid <= 26400660 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26400660 AND rowid <= 26440661 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26440661 AND rowid <= 26480662 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26480662 AND rowid <= 26520663 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26520663 AND rowid <= 26560664 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26560664 AND rowid <= 26600665 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26600665 AND rowid <= 26640666 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26640666 AND rowid <= 26680667 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26680667 AND rowid <= 26720668 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26720668 AND rowid <= 26760669 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26760669 AND rowid <= 26800670 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26800670 AND rowid <= 26840671 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26840671 AND rowid <= 26880672 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26880672 AND rowid <= 26920673 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26920673 AND rowid <= 26960674 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 26960674 AND rowid <= 27000675 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27000675 AND rowid <= 27040676 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27040676 AND rowid <= 27080677 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27080677 AND rowid <= 27120678 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27120678 AND rowid <= 27160679 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27160679 AND rowid <= 27200680 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27200680 AND rowid <= 27240681 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27240681 AND rowid <= 27280682 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27280682 AND rowid <= 27320683 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27320683 AND rowid <= 27360684 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27360684 AND rowid <= 27400685 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27400685 AND rowid <= 27440686 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27440686 AND rowid <= 27480687 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27480687 AND rowid <= 27520688 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27520688 AND rowid <= 27560689 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27560689 AND rowid <= 27600690 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27600690 AND rowid <= 27640691 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27640691 AND rowid <= 27680692 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27680692 AND rowid <= 27720693 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27720693 AND rowid <= 27760694 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27760694 AND rowid <= 27800695 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27800695 AND rowid <= 27840696 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27840696 AND rowid <= 27880697 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27880697 AND rowid <= 27920698 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27920698 AND rowid <= 27960699 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 27960699 AND rowid <= 28000700 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28000700 AND rowid <= 28040701 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28040701 AND rowid <= 28080702 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28080702 AND rowid <= 28120703 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28120703 AND rowid <= 28160704 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28160704 AND rowid <= 28200705 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28200705 AND rowid <= 28240706 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28240706 AND rowid <= 28280707 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28280707 AND rowid <= 28320708 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28320708 AND rowid <= 28360709 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28360709 AND rowid <= 28400710 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28400710 AND rowid <= 28440711 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28440711 AND rowid <= 28480712 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28480712 AND rowid <= 28520713 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28520713 AND rowid <= 28560714 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28560714 AND rowid <= 28600715 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28600715 AND rowid <= 28640716 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28640716 AND rowid <= 28680717 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28680717 AND rowid <= 28720718 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28720718 AND rowid <= 28760719 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28760719 AND rowid <= 28800720 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28800720 AND rowid <= 28840721 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28840721 AND rowid <= 28880722 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28880722 AND rowid <= 28920723 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28920723 AND rowid <= 28960724 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 28960724 AND rowid <= 29000725 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29000725 AND rowid <= 29040726 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29040726 AND rowid <= 29080727 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29080727 AND rowid <= 29120728 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29120728 AND rowid <= 29160729 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29160729 AND rowid <= 29200730 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29200730 AND rowid <= 29240731 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29240731 AND rowid <= 29280732 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29280732 AND rowid <= 29320733 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29320733 AND rowid <= 29360734 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29360734 AND rowid <= 29400735 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29400735 AND rowid <= 29440736 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29440736 AND rowid <= 29480737 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29480737 AND rowid <= 29520738 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29520738 AND rowid <= 29560739 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29560739 AND rowid <= 29600740 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29600740 AND rowid <= 29640741 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29640741 AND rowid <= 29680742 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29680742 AND rowid <= 29720743 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29720743 AND rowid <= 29760744 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29760744 AND rowid <= 29800745 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29800745 AND rowid <= 29840746 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29840746 AND rowid <= 29880747 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29880747 AND rowid <= 29920748 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29920748 AND rowid <= 29960749 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 29960749 AND rowid <= 30000750 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30000750 AND rowid <= 30040751 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30040751 AND rowid <= 30080752 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30080752 AND rowid <= 30120753 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30120753 AND rowid <= 30160754 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30160754 AND rowid <= 30200755 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30200755 AND rowid <= 30240756 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30240756 AND rowid <= 30280757 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30280757 AND rowid <= 30320758 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30320758 AND rowid <= 30360759 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30360759 AND rowid <= 30400760 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30400760 AND rowid <= 30440761 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30440761 AND rowid <= 30480762 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30480762 AND rowid <= 30520763 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30520763 AND rowid <= 30560764 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30560764 AND rowid <= 30600765 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30600765 AND rowid <= 30640766 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30640766 AND rowid <= 30680767 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30680767 AND rowid <= 30720768 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30720768 AND rowid <= 30760769 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30760769 AND rowid <= 30800770 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30800770 AND rowid <= 30840771 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30840771 AND rowid <= 30880772 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30880772 AND rowid <= 30920773 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30920773 AND rowid <= 30960774 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 30960774 AND rowid <= 31000775 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31000775 AND rowid <= 31040776 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31040776 AND rowid <= 31080777 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31080777 AND rowid <= 31120778 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31120778 AND rowid <= 31160779 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31160779 AND rowid <= 31200780 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31200780 AND rowid <= 31240781 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31240781 AND rowid <= 31280782 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31280782 AND rowid <= 31320783 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31320783 AND rowid <= 31360784 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31360784 AND rowid <= 31400785 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31400785 AND rowid <= 31440786 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31440786 AND rowid <= 31480787 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31480787 AND rowid <= 31520788 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31520788 AND rowid <= 31560789 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31560789 AND rowid <= 31600790 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31600790 AND rowid <= 31640791 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31640791 AND rowid <= 31680792 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31680792 AND rowid <= 31720793 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31720793 AND rowid <= 31760794 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31760794 AND rowid <= 31800795 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31800795 AND rowid <= 31840796 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31840796 AND rowid <= 31880797 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31880797 AND rowid <= 31920798 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31920798 AND rowid <= 31960799 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 31960799 AND rowid <= 32000800 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32000800 AND rowid <= 32040801 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32040801 AND rowid <= 32080802 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32080802 AND rowid <= 32120803 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32120803 AND rowid <= 32160804 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32160804 AND rowid <= 32200805 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32200805 AND rowid <= 32240806 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32240806 AND rowid <= 32280807 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32280807 AND rowid <= 32320808 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32320808 AND rowid <= 32360809 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32360809 AND rowid <= 32400810 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32400810 AND rowid <= 32440811 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32440811 AND rowid <= 32480812 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32480812 AND rowid <= 32520813 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32520813 AND rowid <= 32560814 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32560814 AND rowid <= 32600815 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32600815 AND rowid <= 32640816 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32640816 AND rowid <= 32680817 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32680817 AND rowid <= 32720818 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32720818 AND rowid <= 32760819 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32760819 AND rowid <= 32800820 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32800820 AND rowid <= 32840821 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32840821 AND rowid <= 32880822 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32880822 AND rowid <= 32920823 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32920823 AND rowid <= 32960824 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 32960824 AND rowid <= 33000825 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33000825 AND rowid <= 33040826 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33040826 AND rowid <= 33080827 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33080827 AND rowid <= 33120828 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33120828 AND rowid <= 33160829 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33160829 AND rowid <= 33200830 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33200830 AND rowid <= 33240831 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33240831 AND rowid <= 33280832 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33280832 AND rowid <= 33320833 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33320833 AND rowid <= 33360834 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33360834 AND rowid <= 33400835 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33400835 AND rowid <= 33440836 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33440836 AND rowid <= 33480837 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33480837 AND rowid <= 33520838 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33520838 AND rowid <= 33560839 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33560839 AND rowid <= 33600840 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33600840 AND rowid <= 33640841 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33640841 AND rowid <= 33680842 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33680842 AND rowid <= 33720843 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33720843 AND rowid <= 33760844 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33760844 AND rowid <= 33800845 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33800845 AND rowid <= 33840846 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33840846 AND rowid <= 33880847 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33880847 AND rowid <= 33920848 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33920848 AND rowid <= 33960849 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 33960849 AND rowid <= 34000850 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34000850 AND rowid <= 34040851 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34040851 AND rowid <= 34080852 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34080852 AND rowid <= 34120853 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34120853 AND rowid <= 34160854 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34160854 AND rowid <= 34200855 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34200855 AND rowid <= 34240856 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34240856 AND rowid <= 34280857 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34280857 AND rowid <= 34320858 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34320858 AND rowid <= 34360859 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34360859 AND rowid <= 34400860 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34400860 AND rowid <= 34440861 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34440861 AND rowid <= 34480862 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34480862 AND rowid <= 34520863 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34520863 AND rowid <= 34560864 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34560864 AND rowid <= 34600865 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34600865 AND rowid <= 34640866 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34640866 AND rowid <= 34680867 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34680867 AND rowid <= 34720868 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34720868 AND rowid <= 34760869 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34760869 AND rowid <= 34800870 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34800870 AND rowid <= 34840871 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34840871 AND rowid <= 34880872 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34880872 AND rowid <= 34920873 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34920873 AND rowid <= 34960874 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 34960874 AND rowid <= 35000875 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35000875 AND rowid <= 35040876 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35040876 AND rowid <= 35080877 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35080877 AND rowid <= 35120878 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35120878 AND rowid <= 35160879 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35160879 AND rowid <= 35200880 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35200880 AND rowid <= 35240881 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35240881 AND rowid <= 35280882 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35280882 AND rowid <= 35320883 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35320883 AND rowid <= 35360884 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35360884 AND rowid <= 35400885 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35400885 AND rowid <= 35440886 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35440886 AND rowid <= 35480887 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35480887 AND rowid <= 35520888 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35520888 AND rowid <= 35560889 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35560889 AND rowid <= 35600890 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35600890 AND rowid <= 35640891 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35640891 AND rowid <= 35680892 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35680892 AND rowid <= 35720893 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35720893 AND rowid <= 35760894 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35760894 AND rowid <= 35800895 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35800895 AND rowid <= 35840896 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35840896 AND rowid <= 35880897 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35880897 AND rowid <= 35920898 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35920898 AND rowid <= 35960899 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 35960899 AND rowid <= 36000900 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36000900 AND rowid <= 36040901 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36040901 AND rowid <= 36080902 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36080902 AND rowid <= 36120903 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36120903 AND rowid <= 36160904 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36160904 AND rowid <= 36200905 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36200905 AND rowid <= 36240906 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36240906 AND rowid <= 36280907 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36280907 AND rowid <= 36320908 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36320908 AND rowid <= 36360909 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36360909 AND rowid <= 36400910 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36400910 AND rowid <= 36440911 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36440911 AND rowid <= 36480912 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36480912 AND rowid <= 36520913 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36520913 AND rowid <= 36560914 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36560914 AND rowid <= 36600915 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36600915 AND rowid <= 36640916 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36640916 AND rowid <= 36680917 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36680917 AND rowid <= 36720918 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36720918 AND rowid <= 36760919 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36760919 AND rowid <= 36800920 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36800920 AND rowid <= 36840921 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36840921 AND rowid <= 36880922 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36880922 AND rowid <= 36920923 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36920923 AND rowid <= 36960924 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 36960924 AND rowid <= 37000925 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37000925 AND rowid <= 37040926 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37040926 AND rowid <= 37080927 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37080927 AND rowid <= 37120928 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37120928 AND rowid <= 37160929 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37160929 AND rowid <= 37200930 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37200930 AND rowid <= 37240931 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37240931 AND rowid <= 37280932 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37280932 AND rowid <= 37320933 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37320933 AND rowid <= 37360934 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37360934 AND rowid <= 37400935 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37400935 AND rowid <= 37440936 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37440936 AND rowid <= 37480937 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37480937 AND rowid <= 37520938 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37520938 AND rowid <= 37560939 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37560939 AND rowid <= 37600940 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37600940 AND rowid <= 37640941 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37640941 AND rowid <= 37680942 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37680942 AND rowid <= 37720943 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37720943 AND rowid <= 37760944 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37760944 AND rowid <= 37800945 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37800945 AND rowid <= 37840946 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37840946 AND rowid <= 37880947 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37880947 AND rowid <= 37920948 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37920948 AND rowid <= 37960949 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 37960949 AND rowid <= 38000950 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38000950 AND rowid <= 38040951 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38040951 AND rowid <= 38080952 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38080952 AND rowid <= 38120953 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38120953 AND rowid <= 38160954 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38160954 AND rowid <= 38200955 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38200955 AND rowid <= 38240956 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38240956 AND rowid <= 38280957 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38280957 AND rowid <= 38320958 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38320958 AND rowid <= 38360959 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38360959 AND rowid <= 38400960 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38400960 AND rowid <= 38440961 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38440961 AND rowid <= 38480962 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38480962 AND rowid <= 38520963 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38520963 AND rowid <= 38560964 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38560964 AND rowid <= 38600965 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38600965 AND rowid <= 38640966 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38640966 AND rowid <= 38680967 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38680967 AND rowid <= 38720968 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38720968 AND rowid <= 38760969 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38760969 AND rowid <= 38800970 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38800970 AND rowid <= 38840971 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38840971 AND rowid <= 38880972 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38880972 AND rowid <= 38920973 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38920973 AND rowid <= 38960974 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 38960974 AND rowid <= 39000975 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39000975 AND rowid <= 39040976 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39040976 AND rowid <= 39080977 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39080977 AND rowid <= 39120978 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39120978 AND rowid <= 39160979 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39160979 AND rowid <= 39200980 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39200980 AND rowid <= 39240981 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39240981 AND rowid <= 39280982 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39280982 AND rowid <= 39320983 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39320983 AND rowid <= 39360984 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39360984 AND rowid <= 39400985 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39400985 AND rowid <= 39440986 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39440986 AND rowid <= 39480987 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39480987 AND rowid <= 39520988 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39520988 AND rowid <= 39560989 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39560989 AND rowid <= 39600990 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39600990 AND rowid <= 39640991 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39640991 AND rowid <= 39680992 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39680992 AND rowid <= 39720993 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39720993 AND rowid <= 39760994 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39760994 AND rowid <= 39800995 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39800995 AND rowid <= 39840996 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39840996 AND rowid <= 39880997 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39880997 AND rowid <= 39920998 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39920998 AND rowid <= 39960999 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 39960999 AND rowid <= 40001000 AND (email_normalized IS NOT (lower(trim(email))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid > 40001000 AND (email_normalized IS NOT (lower(trim(email))));
 
 -- step 04 [backfill] create unique index idx_users_email_norm on users

@@ -36,16 +36,58 @@ COMMIT;
 -- step 03 [backfill] backfill users
 --   lock: database write lock per batch (each UPDATE is its own transaction); outside a transaction block
 .timeout 5000
+.headers off
+.mode list
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 0 AND rowid <= 2000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 2000 AND rowid <= 4000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 4000 AND rowid <= 6000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 6000 AND rowid <= 8000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 8000 AND rowid <= 10000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 10000 AND rowid <= 12000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 12000 AND rowid <= 14000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 14000 AND rowid <= 16000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 16000 AND rowid <= 18000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 18000 AND rowid <= 20000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 20000 AND (name_len IS NOT (length(coalesce(name, ''))));
 
 -- DEPLOY CHECKPOINT (between backfill and contract): The application writes users.name_len in every insert (it becomes NOT NULL, and SQLite triggers cannot fill it before the check).
@@ -59,7 +101,7 @@ PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
 -- assert (the script stops here unless it holds): no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of users would lose
 CREATE TEMP TABLE IF NOT EXISTS zdm_assert (what TEXT, ok INTEGER CHECK (ok));
-INSERT INTO temp.zdm_assert (what, ok) VALUES ('no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of users would lose', coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = 'users' AND name NOT LIKE 'zdm\_sync\_%' ESCAPE '\' AND name NOT LIKE 'zdm\_copy\_%' ESCAPE '\') OR (type = 'view' AND sql LIKE '%users%')) OR (type = 'table' AND name = 'users' AND (upper(sql) LIKE '%AUTOINCREMENT%' OR upper(sql) LIKE '%WITHOUT ROWID%' OR upper(sql) LIKE '%STRICT' OR upper(sql) LIKE '% COLLATE %')))), 0));
+INSERT INTO temp.zdm_assert (what, ok) VALUES ('no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of users would lose', coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = 'users' AND name NOT LIKE 'zdm\_sync\_%' ESCAPE '\' AND name NOT LIKE 'zdm\_copy\_%' ESCAPE '\') OR (type = 'view' AND sql LIKE '%users%')) OR (type = 'table' AND name = 'users' AND ((upper(sql) LIKE '%AUTOINCREMENT%') <> 0 OR (upper(sql) LIKE '%WITHOUT ROWID%') <> 0 OR (upper(sql) LIKE '%STRICT' OR upper(sql) LIKE '%STRICT,%WITHOUT ROWID') <> 0 OR (length(upper(sql)) - length(replace(upper(sql), ' COLLATE ', ''))) / 9 NOT IN (0, 0))))), 0));
 DROP TABLE IF EXISTS zdm_new_users;
 CREATE TABLE zdm_new_users (
     id INTEGER NOT NULL,

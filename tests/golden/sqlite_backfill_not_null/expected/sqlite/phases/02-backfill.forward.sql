@@ -12,14 +12,56 @@ PRAGMA journal_mode = WAL;
 -- step 03 [backfill] backfill users
 --   lock: database write lock per batch (each UPDATE is its own transaction); outside a transaction block
 .timeout 5000
+.headers off
+.mode list
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 0 AND rowid <= 2000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 2000 AND rowid <= 4000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 4000 AND rowid <= 6000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 6000 AND rowid <= 8000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 8000 AND rowid <= 10000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 10000 AND rowid <= 12000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 12000 AND rowid <= 14000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 14000 AND rowid <= 16000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 16000 AND rowid <= 18000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 18000 AND rowid <= 20000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 20000 AND (name_len IS NOT (length(coalesce(name, ''))));

@@ -16,7 +16,7 @@ PRAGMA journal_mode = WAL;
 BEGIN IMMEDIATE;
 -- assert (the script stops here unless it holds): no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of orders would lose
 CREATE TEMP TABLE IF NOT EXISTS zdm_assert (what TEXT, ok INTEGER CHECK (ok));
-INSERT INTO temp.zdm_assert (what, ok) VALUES ('no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of orders would lose', coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = 'orders' AND name NOT LIKE 'zdm\_sync\_%' ESCAPE '\' AND name NOT LIKE 'zdm\_copy\_%' ESCAPE '\') OR (type = 'view' AND sql LIKE '%orders%')) OR (type = 'table' AND name = 'orders' AND (upper(sql) LIKE '%AUTOINCREMENT%' OR upper(sql) LIKE '%WITHOUT ROWID%' OR upper(sql) LIKE '%STRICT' OR upper(sql) LIKE '% COLLATE %')))), 0));
+INSERT INTO temp.zdm_assert (what, ok) VALUES ('no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of orders would lose', coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = 'orders' AND name NOT LIKE 'zdm\_sync\_%' ESCAPE '\' AND name NOT LIKE 'zdm\_copy\_%' ESCAPE '\') OR (type = 'view' AND sql LIKE '%orders%')) OR (type = 'table' AND name = 'orders' AND ((upper(sql) LIKE '%AUTOINCREMENT%') <> 0 OR (upper(sql) LIKE '%WITHOUT ROWID%') <> 0 OR (upper(sql) LIKE '%STRICT' OR upper(sql) LIKE '%STRICT,%WITHOUT ROWID') <> 0 OR (length(upper(sql)) - length(replace(upper(sql), ' COLLATE ', ''))) / 9 NOT IN (0, 0))))), 0));
 DROP TABLE IF EXISTS zdm_new_orders;
 CREATE TABLE zdm_new_orders (
     id INTEGER NOT NULL,
@@ -41,23 +41,90 @@ CREATE TRIGGER zdm_copy_orders_del AFTER DELETE ON orders FOR EACH ROW BEGIN
     DELETE FROM zdm_new_orders WHERE rowid = OLD.rowid;
 END;
 COMMIT;
--- 2. the rows, in rowid batches (each its own transaction); rows the triggers wrote are skipped
+-- 2. the rows, in rowid batches (each its own transaction); rows the triggers wrote are skipped;
+-- a pause after each that wrote rows leaves the write lock to other writers
+.headers off
+.mode list
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 0 AND rowid <= 20000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 20000 AND rowid <= 40000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 40000 AND rowid <= 60000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 60000 AND rowid <= 80000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 80000 AND rowid <= 100000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 100000 AND rowid <= 120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 120000 AND rowid <= 140000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 140000 AND rowid <= 160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 160000 AND rowid <= 180000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 180000 AND rowid <= 200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 200000 AND rowid <= 220000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 220000 AND rowid <= 240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 240000 AND rowid <= 260000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 260000 AND rowid <= 280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 280000 AND rowid <= 300000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'TEXT' THEN (CAST(round(CAST(amount AS REAL) * 100) AS INTEGER)) ELSE amount END, n FROM orders WHERE rowid > 300000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
+.output zdm-guard.sql
+SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output stdout
+.read zdm-guard.sql
 -- 3. the swap: one short transaction
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;

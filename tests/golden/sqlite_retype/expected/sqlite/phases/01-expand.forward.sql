@@ -16,7 +16,7 @@ PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
 -- assert (the script stops here unless it holds): no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of orders would lose
 CREATE TEMP TABLE IF NOT EXISTS zdm_assert (what TEXT, ok INTEGER CHECK (ok));
-INSERT INTO temp.zdm_assert (what, ok) VALUES ('no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of orders would lose', coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = 'orders' AND name NOT LIKE 'zdm\_sync\_%' ESCAPE '\' AND name NOT LIKE 'zdm\_copy\_%' ESCAPE '\') OR (type = 'view' AND sql LIKE '%orders%')) OR (type = 'table' AND name = 'orders' AND (upper(sql) LIKE '%AUTOINCREMENT%' OR upper(sql) LIKE '%WITHOUT ROWID%' OR upper(sql) LIKE '%STRICT' OR upper(sql) LIKE '% COLLATE %')))), 0));
+INSERT INTO temp.zdm_assert (what, ok) VALUES ('no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of orders would lose', coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = 'orders' AND name NOT LIKE 'zdm\_sync\_%' ESCAPE '\' AND name NOT LIKE 'zdm\_copy\_%' ESCAPE '\') OR (type = 'view' AND sql LIKE '%orders%')) OR (type = 'table' AND name = 'orders' AND ((upper(sql) LIKE '%AUTOINCREMENT%') <> 0 OR (upper(sql) LIKE '%WITHOUT ROWID%') <> 0 OR (upper(sql) LIKE '%STRICT' OR upper(sql) LIKE '%STRICT,%WITHOUT ROWID') <> 0 OR (length(upper(sql)) - length(replace(upper(sql), ' COLLATE ', ''))) / 9 NOT IN (0, 0))))), 0));
 DROP TABLE IF EXISTS zdm_new_orders;
 CREATE TABLE zdm_new_orders (
     id INTEGER NOT NULL,

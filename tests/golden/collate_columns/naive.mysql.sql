@@ -1,0 +1,1 @@
+ALTER TABLE accounts ADD COLUMN nick VARCHAR(40) COLLATE utf8mb4_bin;
