@@ -132,5 +132,6 @@ const rt_driver *rt_driver_for_url(const char *url);
 
 extern const rt_driver rt_driver_pg;
 extern const rt_driver rt_driver_sqlite;
+extern const rt_driver rt_driver_mysql, rt_driver_mariadb;
 
 #endif

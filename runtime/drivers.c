@@ -5,9 +5,11 @@
 
 #include <string.h>
 
-/* SQLite first: its URLs (sqlite:PATH) have no "://", which PostgreSQL's
- * key=value strings do not have either. */
-static const rt_driver *const drivers[] = {&rt_driver_sqlite, &rt_driver_pg};
+/* PostgreSQL last: it takes every URL without "://" (its key=value
+ * strings), which SQLite's sqlite:PATH is too; MySQL and MariaDB take only
+ * mysql:// and mariadb://. */
+static const rt_driver *const drivers[] = {&rt_driver_sqlite, &rt_driver_mysql,
+                                           &rt_driver_mariadb, &rt_driver_pg};
 
 const rt_driver *rt_driver_find(const char *dialect)
 {

@@ -8,7 +8,9 @@
  * each committed on its own (autocommit), each retried with backoff on a row
  * lock wait timeout or a deadlock (1205, 1213). Each UPDATE only touches rows
  * whose value differs (NOT c <=> value), so a rerun writes nothing twice. The
- * same walk is in the plan as data (zdm_backfill_spec) for `zdm run`.
+ * same walk is in the plan as data (zdm_backfill_spec), with the statements
+ * `zdm run` sends itself (keyset batches whose size it adapts, the cursor
+ * committed with each batch).
  *
  * A BEFORE INSERT / BEFORE UPDATE trigger pair per new column sets NEW.c from
  * the backfill expressions when the statement left it NULL (insert) or
@@ -144,6 +146,14 @@ int mysq_sync_finish(zdm_lower_ctx *cx)
         d->retried = st->flavour == MYSQ_MARIADB;
         d->forward = mysq_step_sql(cx, sy->drop_sql);
         d->rollback = mysq_step_sql(cx, sy->create_sql);
+        zdm_step_risk(cx->plan, d, ZDM_RISK_APP_COMPAT,
+                      zdm_sprintf(cx->arena, "After this step an old application version's "
+                                  "writes leave %s unset.", what),
+                      "Run the contract phase only once no instance of the old application is "
+                      "left.");
+        zdm_plan_checkpoint(cx->plan, ZDM_PHASE_CONTRACT,
+                            zdm_sprintf(cx->arena, "Deploy the application version that writes "
+                                        "%s itself before running contract.", what));
     }
     return 0;
 }
@@ -172,6 +182,26 @@ static const char *todo_sql(zdm_lower_ctx *cx, const zdm_op *op)
     return zdm_buf_cstr(&b);
 }
 
+/* The walk of `zdm run` (runtime/backfill.c) as the spec's three statements
+ * in the MySQL driver's parameter syntax (runtime/drv_mysql.c): ?N is a text
+ * literal, cast to the integer key so the comparison and the order are the
+ * key's; ?iN an integer (LIMIT takes no expression). */
+static void native_walk(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const char *tn, const char *pk)
+{
+    const char *range = zdm_sqlf_str(cx->arena, MQ(cx),
+                                     "(?1 IS NULL OR %I > CAST(?1 AS SIGNED))"
+                                     " AND %I <= CAST(?2 AS SIGNED)", pk, pk);
+    sp->max_sql = zdm_sqlf_str(cx->arena, MQ(cx),
+                               "SELECT CAST(%I AS CHAR) AS zdm_last FROM %I"
+                               " ORDER BY %I DESC LIMIT 1", pk, tn, pk);
+    sp->next_sql = zdm_sqlf_str(cx->arena, MQ(cx),
+                                "SELECT CAST(zdm_k AS CHAR) AS zdm_last FROM (SELECT %I AS zdm_k"
+                                " FROM %I WHERE %s ORDER BY %I LIMIT ?i3) AS zdm_batch"
+                                " ORDER BY zdm_k DESC LIMIT 1", pk, tn, range, pk);
+    sp->batch_sql = zdm_sqlf_str(cx->arena, MQ(cx), "UPDATE %I SET %s WHERE %s AND %s", tn,
+                                 sp->set_sql, range, sp->filter_sql);
+}
+
 static zdm_backfill_spec *spec_of(zdm_lower_ctx *cx, const zdm_op *op, const char *pk,
                                   uint64_t batch)
 {
@@ -188,6 +218,7 @@ static zdm_backfill_spec *spec_of(zdm_lower_ctx *cx, const zdm_op *op, const cha
     sp->filter_sql = todo_sql(cx, op);
     sp->batch = batch;
     sp->pause_ms = 0;
+    native_walk(cx, sp, op->table.name, pk);
     return sp;
 }
 

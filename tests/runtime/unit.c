@@ -1,13 +1,16 @@
 /*
  * unit.c - unit tests of the runtime's parts that need no server: SHA-256
  * (FIPS 180-2 test vectors), the strict JSON reader, the psql statement
- * splitter, the sqlite3-shell script splitter, the plan.json reader (on the
+ * splitter, the sqlite3-shell and mariadb-client script splitters, the
+ * MySQL driver's --db URL, the plan.json reader (on the
  * golden headline plan), and the native backfill's batch-size adaptation,
  * backoff and progress text. Prints
  * "ok NAME" / "FAIL NAME" lines (docs/testing.md); exit 1 on any failure.
  * Run from the top of the tree: build/runtime-unit
  */
 #include "runtime/json.h"
+#include "runtime/mysql_script.h"
+#include "runtime/mysql_url.h"
 #include "runtime/planfile.h"
 #include "runtime/progress.h"
 #include "runtime/rt_int.h"
@@ -186,6 +189,83 @@ static void test_sqlite_script(zdm_arena *a)
     check(r, "sqlite-script-dot-inside-statement", got);
 }
 
+/* The statements joined as <...>, or the error. */
+static bool my_stmts(zdm_arena *a, const char *text, const char *want, const char **got)
+{
+    rt_my_script s;
+    const char *err = NULL;
+    if (!rt_my_split(a, text, &s, &err)) {
+        *got = err;
+        return false;
+    }
+    zdm_buf b;
+    zdm_buf_init(&b, a);
+    for (size_t i = 0; i < s.len; i++)
+        zdm_buf_printf(&b, "<%s>", s.stmts[i]);
+    *got = zdm_buf_cstr(&b);
+    return strcmp(*got, want) == 0;
+}
+
+static void test_mysql_script(zdm_arena *a)
+{
+    const char *got = NULL;
+    bool r = my_stmts(a, "SET SESSION lock_wait_timeout = 1;\n-- a comment; not a statement\n"
+                         "DROP PROCEDURE IF EXISTS zdm_step;\nDELIMITER $$\n"
+                         "CREATE PROCEDURE zdm_step()\nBEGIN\n    SELECT 1;\n    SELECT 2;\nEND$$\n"
+                         "DELIMITER ;\nCALL zdm_step();\n",
+                      "<SET SESSION lock_wait_timeout = 1><DROP PROCEDURE IF EXISTS zdm_step>"
+                      "<CREATE PROCEDURE zdm_step()\nBEGIN\n    SELECT 1;\n    SELECT 2;\nEND>"
+                      "<CALL zdm_step()>",
+                      &got);
+    check(r, "mysql-script-delimiter", got);
+    r = my_stmts(a, "SELECT 'a;b', \"c;\\\"d\", `e;``f`, 'it''s;' # x; y\n;SELECT /* ; */ 2",
+                 "<SELECT 'a;b', \"c;\\\"d\", `e;``f`, 'it''s;' # x; y><SELECT /* ; */ 2>", &got);
+    check(r, "mysql-script-quotes-comments", got);
+    r = my_stmts(a, "-- only a comment\n\n/* and another */\n", "", &got);
+    check(r, "mysql-script-comment-only", got);
+    r = my_stmts(a, "SELECT 1 -- trailing\n;SELECT 2--3;\n", "<SELECT 1 -- trailing><SELECT 2--3>",
+                 &got);
+    check(r, "mysql-script-dash-dash-needs-blank", got);
+    r = my_stmts(a, "delimiter //\nSELECT 1//\nSELECT 'x//'//\n", "<SELECT 1><SELECT 'x//'>", &got);
+    check(r, "mysql-script-delimiter-lowercase", got);
+    r = my_stmts(a, "SELECT 1\nDELIMITER $$\n", "<SELECT 1\nDELIMITER $$>", &got);
+    check(r, "mysql-script-delimiter-only-between-statements", got);
+    r = !my_stmts(a, "SELECT 'open;\n", "", &got) && strstr(got, "unterminated");
+    check(r, "mysql-script-unterminated-quote", got);
+    r = !my_stmts(a, "DELIMITER\n", "", &got) && strstr(got, "line 1");
+    check(r, "mysql-script-delimiter-needs-argument", got);
+    r = !my_stmts(a, "SELECT 1;\n\\! rm -rf /\n", "", &got) && strstr(got, "line 2");
+    check(r, "mysql-script-refuses-client-commands", got);
+    r = my_stmts(a, "SELECT 1\\gSELECT 2", "<SELECT 1><SELECT 2>", &got);
+    check(r, "mysql-script-backslash-g", got);
+}
+
+static const char *url_str(zdm_arena *a, const char *url)
+{
+    rt_my_url u;
+    const char *err = NULL;
+    if (!rt_my_url_parse(a, url, &u, &err))
+        return zdm_sprintf(a, "error: %s", err);
+    return zdm_sprintf(a, "%s|%s|%s|%u|%s|%s", u.user ? u.user : "-", u.pass ? u.pass : "-",
+                       u.host, u.port, u.db, u.sock ? u.sock : "-");
+}
+
+static void test_mysql_url(zdm_arena *a)
+{
+    const char *got = url_str(a, "mysql://app:p%40ss%3Aw@db.example:3307/shop");
+    check(strcmp(got, "app|p@ss:w|db.example|3307|shop|-") == 0, "mysql-url-full", got);
+    got = url_str(a, "mariadb://root@localhost/t1?socket=/run/mysqld/mysqld.sock");
+    check(strcmp(got, "root|-|localhost|0|t1|/run/mysqld/mysqld.sock") == 0, "mysql-url-socket", got);
+    got = url_str(a, "mysql://u:@[::1]:3306/d");
+    check(strcmp(got, "u||::1|3306|d|-") == 0, "mysql-url-empty-password-ipv6", got);
+    got = url_str(a, "mysql://u:secret@h:99999/d");
+    check(strstr(got, "error: the port") && !strstr(got, "secret"), "mysql-url-bad-port", got);
+    got = url_str(a, "mysql://u:secret@h/");
+    check(strstr(got, "names no database") && !strstr(got, "secret"), "mysql-url-no-database", got);
+    got = url_str(a, "mysql://h/d?sslmode=on");
+    check(strstr(got, "unknown parameter 'sslmode'") != NULL, "mysql-url-unknown-parameter", got);
+}
+
 static void test_plan(zdm_arena *a)
 {
     const char *err = NULL;
@@ -298,6 +378,8 @@ int main(void)
     test_json(a);
     test_script(a);
     test_sqlite_script(a);
+    test_mysql_script(a);
+    test_mysql_url(a);
     test_plan(a);
     test_plan_backfill(a);
     test_adapt();

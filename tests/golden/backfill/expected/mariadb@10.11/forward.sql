@@ -113,6 +113,8 @@ DELIMITER ;
 CALL zdm_step();
 DROP PROCEDURE IF EXISTS zdm_step;
 
+-- DEPLOY CHECKPOINT (between backfill and contract): Deploy the application version that writes users.name_len itself before running contract.
+
 -- ==== phase 3: contract ====
 
 -- step 04 [contract] drop sync triggers for users.name_len

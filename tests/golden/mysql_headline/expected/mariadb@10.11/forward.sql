@@ -173,6 +173,8 @@ DELIMITER ;
 CALL zdm_step();
 DROP PROCEDURE IF EXISTS zdm_step;
 
+-- DEPLOY CHECKPOINT (between validate and contract): Deploy the application version that writes users.email_normalized itself before running contract.
+
 -- ==== phase 4: contract ====
 
 -- step 06 [contract] drop sync triggers for users.email_normalized
