@@ -63,8 +63,9 @@ for form in single online zdm-run; do
 		if [ "$form" = zdm-run ]; then
 			"$ZDM" run "$tmp/online/o2" --db "sqlite:$db" >/dev/null
 		else
-			# from the plan's directory: the pauses' guard writes zdm-guard.sql
-			# in the working directory (docs/backends/sqlite.md)
+			# from the plan's directory: the batch loop and its pauses write
+			# zdm-loop.sql and zdm-pause.sql in the working directory
+			# (docs/backends/sqlite.md)
 			(cd "$tmp/$form/o2" && sqlite3 -bail "$db" <forward.sql >/dev/null)
 		fi
 		t1=$(date +%s.%N)

@@ -6,8 +6,11 @@
  * `sqlite3 -bail DB < script` runs them (sqlite_script.c splits them the way
  * the shell does), so the text a DBA reviews is the text that runs. The
  * shell's dot-commands the backend writes are honoured; any other one is
- * refused. The guard of a native ALTER (`.output FILE` / SELECT / `.read
- * FILE`) is kept in memory: nothing is written to the working directory.
+ * refused. What a script captures with `.output FILE` and runs with `.read
+ * FILE` (a native ALTER's guard, the batch loop a SELECT generates from the
+ * table, the pause after a batch) is kept in memory and run as a script, its
+ * own dot-commands and captures included: nothing is written to the working
+ * directory.
  *
  * The state tables live in the database itself (zdm_runs, zdm_steps,
  * zdm_checkpoints: SQLite has no schemas), so the record of what ran travels
@@ -301,10 +304,12 @@ static bool exec_sql(rt_conn *c, zdm_arena *a, const char *sql, rows_fn on_row, 
 
 /* ---- scripts ------------------------------------------------------------- */
 
-/* The files a script wrote with `.output FILE` (the guard), kept in memory. */
+/* The files a script wrote with `.output FILE` (the guard, the batch loop,
+ * the pause), kept in memory. */
 typedef struct captured {
     const char *file;
     zdm_buf text;
+    bool reading;         /* a .read of it is running: the shell would truncate it */
 } captured;
 
 typedef struct script_run {
@@ -343,6 +348,7 @@ static bool run_text(script_run *r, const char *text, int depth, const char **er
 static bool run_item(script_run *r, const rt_sq_item *it, int depth, const char **err)
 {
     captured *f;
+    bool ok;
     switch (it->kind) {
     case RT_SQ_SQL:
         return exec_sql(r->c, r->a, it->text, capture_row, r, err);
@@ -351,6 +357,12 @@ static bool run_item(script_run *r, const rt_sq_item *it, int depth, const char 
         return true;
     case RT_SQ_CAPTURE: /* the shell truncates the file it opens */
         f = find_file(r, it->text);
+        if (f && f->reading) {
+            *err = zdm_sprintf(r->a, ".output %s: the file is being read (.read %s); the "
+                                     "sqlite3 shell would truncate it under its reader",
+                               it->text, it->text);
+            return false;
+        }
         if (!f) {
             f = ZDM_NEW(r->a, captured);
             f->file = it->text;
@@ -372,7 +384,10 @@ static bool run_item(script_run *r, const rt_sq_item *it, int depth, const char 
                                      "wrote with .output and closed", it->text);
             return false;
         }
-        return run_text(r, zdm_buf_cstr(&f->text), depth + 1, err);
+        f->reading = true;
+        ok = run_text(r, zdm_buf_cstr(&f->text), depth + 1, err);
+        f->reading = false;
+        return ok;
     }
     return false;
 }

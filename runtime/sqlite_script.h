@@ -13,6 +13,8 @@
  *                       text of FILE (kept in memory, never written)
  *   .output [stdout]    RT_SQ_CAPTURE_END
  *   .read FILE          RT_SQ_READ: runs FILE's captured text as a script
+ *                       (which may capture and read other files in turn: the
+ *                       batch loop's pauses; never the file being read)
  *   .shell sleep SECS   RT_SQ_SLEEP: a pause between batches that leaves the
  *   (.system sleep SECS) write lock free (docs/backends/sqlite.md); slept
  *                       natively, no shell is run. SECS: digits, at most one

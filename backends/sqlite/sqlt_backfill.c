@@ -3,11 +3,12 @@
  * backfill of an existing column reversible, and the sync
  * triggers that fill the rows the old application writes meanwhile.
  *
- * The sqlite3 CLI cannot loop, so the script is the sequence of statements a
- * DBA would type: one UPDATE per rowid range of `batch` rows, each its own
- * transaction (the write lock is released between batches), ranges computed
- * from `assume` (at most 1000 batches: the batch grows on larger tables),
- * then one UPDATE for every rowid past the assumed count. Each only touches
+ * The sqlite3 CLI cannot loop, so the script has a SELECT write the
+ * statements a DBA would type when it runs (sqlt_loop_sql): one UPDATE per
+ * rowid range of `batch` rows over the table's real rowids, each its own
+ * transaction (the write lock is released between batches; at most about
+ * 1000 batches for the `assume`d count: the batch grows on larger tables),
+ * then one UPDATE for every rowid past the last range. Each only touches
  * rows whose value differs (`IS NOT`), so a rerun writes nothing twice. The
  * same walk is in the plan as data (zdm_backfill_spec) for `zdm run`.
  *
@@ -240,9 +241,10 @@ static const char *backup_insert_sql(zdm_lower_ctx *cx, const zdm_op *op, const 
                         todo, zdm_buf_cstr(&upd));
 }
 
-/* The restore: in batches over the backup's key, an old value goes back only
- * where the row still holds the recorded new one (a value the application
- * wrote since wins); guarded, so it does nothing when the backup is gone. */
+/* The restore: in batches over the backup's real keys (sqlt_loop_sql), an
+ * old value goes back only where the row still holds the recorded new one (a
+ * value the application wrote since wins); guarded, so it does nothing when
+ * the backup is gone. */
 static const char *backup_restore_sql(zdm_lower_ctx *cx, const zdm_op *op, const sqlt_backup *bk,
                                       uint64_t batch)
 {
@@ -255,15 +257,11 @@ static const char *backup_restore_sql(zdm_lower_ctx *cx, const zdm_op *op, const
                  "%s%I = CASE WHEN %I.%I IS b.zdm_new_%zu THEN b.zdm_old_%zu ELSE %I.%I END",
                  i ? ", " : "", bk->cols.items[i], t, bk->cols.items[i], i + 1, i + 1, t,
                  bk->cols.items[i]);
-    uint64_t lo = 0;
-    for (; op->rows && lo < op->rows; lo += batch)
-        zdm_sqlf(&b, SQ, "UPDATE %I SET %s FROM %I AS b WHERE %I.rowid = b.zdm_key AND b.zdm_key > "
-                         "%llu AND b.zdm_key <= %llu;\n",
-                 t, zdm_buf_cstr(&set), bk->name, t, (unsigned long long)lo,
-                 (unsigned long long)(lo + batch));
-    zdm_sqlf(&b, SQ, "UPDATE %I SET %s FROM %I AS b WHERE %I.rowid = b.zdm_key AND b.zdm_key > "
-                     "%llu;",
-             t, zdm_buf_cstr(&set), bk->name, t, (unsigned long long)lo);
+    const char *upd = zdm_sqlf_str(cx->arena, SQ,
+                                   "UPDATE %I SET %s FROM %I AS b WHERE %I.rowid = b.zdm_key AND "
+                                   "%s;",
+                                   t, zdm_buf_cstr(&set), bk->name, t, SQLT_RANGE);
+    zdm_buf_puts(&b, sqlt_loop_sql(cx, bk->name, "zdm_key", "b.zdm_key", batch, upd));
     const char *exists = zdm_sqlf_str(cx->arena, SQ,
                                       "EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' "
                                       "AND name = %L)", bk->name);
@@ -304,28 +302,12 @@ static void backup_steps(zdm_lower_ctx *cx, const zdm_op *op, const sqlt_backup 
 static const char *batches_sql(zdm_lower_ctx *cx, const zdm_op *op, const sqlt_backup *bk,
                                uint64_t batch, const char *set, const char *todo)
 {
-    zdm_buf b;
-    zdm_buf_init(&b, cx->arena);
-    if (op->rows)
-        zdm_buf_puts(&b, SQLT_YIELD_HEAD);
-    for (uint64_t lo = 0;; lo += batch) {
-        bool last = !op->rows || lo >= op->rows;
-        const char *range = last ? zdm_sprintf(cx->arena, "rowid > %llu", (unsigned long long)lo)
-                                 : zdm_sprintf(cx->arena, "rowid > %llu AND rowid <= %llu",
-                                               (unsigned long long)lo,
-                                               (unsigned long long)(lo + batch));
-        const char *upd = zdm_sqlf_str(cx->arena, SQ, "UPDATE %I SET %s WHERE %s AND %s;",
-                                       op->table.name, set, range, todo);
-        if (bk)
-            zdm_sqlf(&b, SQ, "BEGIN IMMEDIATE;\n%s\n%s\nCOMMIT;\n",
-                     backup_insert_sql(cx, op, bk, range, todo), upd);
-        else
-            zdm_sqlf(&b, SQ, "%s\n", upd);
-        if (last)
-            break;
-        zdm_buf_puts(&b, SQLT_YIELD);
-    }
-    return zdm_buf_cstr(&b);
+    const char *upd = zdm_sqlf_str(cx->arena, SQ, "UPDATE %I SET %s WHERE %s AND %s;",
+                                   op->table.name, set, SQLT_RANGE, todo);
+    if (bk)
+        upd = zdm_sqlf_str(cx->arena, SQ, "BEGIN IMMEDIATE;\n%s\n%s\nCOMMIT;",
+                           backup_insert_sql(cx, op, bk, SQLT_RANGE, todo), upd);
+    return sqlt_loop_sql(cx, op->table.name, "rowid", "rowid", batch, upd);
 }
 
 int sqlt_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op)

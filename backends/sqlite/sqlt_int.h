@@ -82,18 +82,30 @@ void sqlt_risk_write_lock(zdm_lower_ctx *cx, zdm_step *s, const char *what);
 #define SQLT_COUNT_RPS 10000000.0  /* count(*) in the swap's check */
 #define SQLT_DROP_RPS 600000.0     /* DROP TABLE frees the old table's pages */
 #define SQLT_COPY_BATCH 20000
-/* Written after every batch (copy or backfill) that commits on its own:
- * SQLite's write lock has no queue and a waiting writer polls every 100 ms
- * at most, so batches run back to back starve it; the pause leaves the lock
- * free for one poll. The 3.40 shell has no sleep command: `.shell` runs
- * sleep(1), and only after a batch that changed rows (changes(), through the
- * guard's .output/.read), so the empty batches past an overestimated
- * `assume` cost nothing; `zdm run` sleeps natively (runtime/sqlite_script.c).
- * SQLT_YIELD_HEAD sets the output format the capture needs, once. */
+/* Written after every batch (copy, backfill, restore) that commits on its
+ * own: SQLite's write lock has no queue and a waiting writer polls every
+ * 100 ms at most, so batches run back to back starve it; the pause leaves the
+ * lock free for one poll. The 3.40 shell has no sleep command: `.shell` runs
+ * sleep(1), and only after a batch that changed rows (changes(), captured
+ * into zdm-pause.sql and read back); `zdm run` sleeps natively
+ * (runtime/sqlite_script.c). SQLT_YIELD_HEAD sets the output format every
+ * capture needs. Each nesting level has its own file (zdm-guard.sql, then
+ * zdm-loop.sql, then zdm-pause.sql): the shell reads a file line by line, so
+ * a capture into the file being read would truncate it. */
 #define SQLT_YIELD_HEAD ".headers off\n.mode list\n"
 #define SQLT_YIELD                                                                  \
-    ".output zdm-guard.sql\nSELECT '.shell sleep 0.1' WHERE changes() > 0;\n"        \
-    ".output stdout\n.read zdm-guard.sql\n"
+    ".output zdm-pause.sql\nSELECT '.shell sleep 0.1' WHERE changes() > 0;\n"        \
+    ".output stdout\n.read zdm-pause.sql\n"
+/* Where a batch's text (sqlt_loop_sql) takes its range condition. The lexer
+ * refuses control characters, so no identifier or fragment holds it. */
+#define SQLT_RANGE "\x01"
+/* The batches over `key` of `table` (each `batch_sql` with SQLT_RANGE made
+ * `range_key > lo AND range_key <= lo + batch`, the last one open-ended:
+ * `range_key > lo`; a pause after each), generated when the script runs
+ * from the table's real key range: the shell cannot loop, so a SELECT writes
+ * the batches to zdm-loop.sql and .read runs them. */
+const char *sqlt_loop_sql(zdm_lower_ctx *cx, const char *table, const char *key,
+                          const char *range_key, uint64_t batch, const char *batch_sql);
 
 /* ---- sqlt_types.c ------------------------------------------------------------- */
 

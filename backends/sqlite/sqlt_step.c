@@ -171,3 +171,52 @@ const char *sqlt_guarded_sql(zdm_lower_ctx *cx, const char *cond, const char *dd
                         ".output stdout\n.read zdm-guard.sql\n",
                         ddl, cond);
 }
+
+/* `text` as one SQL string expression: a literal per line joined by
+ * char(10) (no raw newline inside a literal, so the plan stays readable
+ * line by line), with the generator's column `cond` at each SQLT_RANGE. The
+ * last newline is left out: the shell ends every row with one. */
+static void put_text_expr(zdm_lower_ctx *cx, zdm_buf *b, const char *text)
+{
+    const char *p = text, *sep = "";
+    size_t len = strlen(text);
+    const char *end = text + (len && text[len - 1] == '\n' ? len - 1 : len);
+    while (p < end) {
+        size_t n = strcspn(p, "\n" SQLT_RANGE);
+        if (p + n > end)
+            n = (size_t)(end - p);
+        if (n) {
+            zdm_sqlf(b, SQ, "%s%L", sep, zdm_strndup(cx->arena, p, n));
+            sep = " || ";
+        }
+        if (p + n == end)
+            break;
+        zdm_sqlf(b, SQ, "%s%s", sep, p[n] == '\n' ? "char(10)" : "cond");
+        sep = p[n] == '\n' ? " ||\n    " : " || ";
+        p += n + 1;
+    }
+    if (!*sep)
+        zdm_buf_puts(b, "''");
+}
+
+const char *sqlt_loop_sql(zdm_lower_ctx *cx, const char *table, const char *key,
+                          const char *range_key, uint64_t batch, const char *batch_sql)
+{
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    zdm_sqlf(&b, SQ,
+             SQLT_YIELD_HEAD ".output zdm-loop.sql\n"
+             "WITH RECURSIVE zdm_lim(lo, hi) AS (SELECT coalesce((SELECT min(%s) FROM %I), 1) - "
+             "1, coalesce((SELECT max(%s) FROM %I), 0)),\n"
+             "zdm_lo(lo) AS (SELECT lo FROM zdm_lim UNION ALL SELECT zdm_lo.lo + %llu FROM "
+             "zdm_lo, zdm_lim WHERE zdm_lo.lo < zdm_lim.hi),\n"
+             "zdm_range(lo, cond) AS (SELECT zdm_lo.lo, %L || zdm_lo.lo || CASE WHEN zdm_lo.lo "
+             "< zdm_lim.hi THEN %L || (zdm_lo.lo + %llu) ELSE '' END FROM zdm_lo, zdm_lim)\n"
+             "SELECT\n    ",
+             key, table, key, table, (unsigned long long)batch,
+             zdm_sprintf(cx->arena, "%s > ", range_key),
+             zdm_sprintf(cx->arena, " AND %s <= ", range_key), (unsigned long long)batch);
+    put_text_expr(cx, &b, zdm_sprintf(cx->arena, "%s\n%s", batch_sql, SQLT_YIELD));
+    zdm_buf_puts(&b, "\nFROM zdm_range ORDER BY lo;\n.output stdout\n.read zdm-loop.sql\n");
+    return zdm_buf_cstr(&b);
+}

@@ -19,7 +19,9 @@
 #include "runtime/sqlite_script.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int failures;
 
@@ -266,6 +268,78 @@ static void test_mysql_url(zdm_arena *a)
     check(strstr(got, "unknown parameter 'sslmode'") != NULL, "mysql-url-unknown-parameter", got);
 }
 
+/* The batch loop the SQLite backend writes (sqlt_loop_sql), in the shape of
+ * a backfill's restore: a guard whose text generates the batches from the
+ * table's real rowids (-2, 1..25, 40; batches of 10), each followed by the
+ * pause guard. Each batch logs how many rows its range holds. */
+#define SQ_LOOP                                                                              \
+    ".headers off\n.mode list\n.output zdm-loop.sql\n"                                     \
+    "WITH RECURSIVE zdm_lim(lo, hi) AS (SELECT coalesce((SELECT min(rowid) FROM t), 1) - 1, " \
+    "coalesce((SELECT max(rowid) FROM t), 0)),\n"                                            \
+    "zdm_lo(lo) AS (SELECT lo FROM zdm_lim UNION ALL SELECT zdm_lo.lo + 10 FROM zdm_lo, "   \
+    "zdm_lim WHERE zdm_lo.lo < zdm_lim.hi),\n"                                               \
+    "zdm_range(lo, cond) AS (SELECT zdm_lo.lo, 'rowid > ' || zdm_lo.lo || CASE WHEN "        \
+    "zdm_lo.lo < zdm_lim.hi THEN ' AND rowid <= ' || (zdm_lo.lo + 10) ELSE '' END FROM "      \
+    "zdm_lo, zdm_lim)\n"                                                                     \
+    "SELECT\n    'INSERT INTO log (n) SELECT count(*) FROM t WHERE ' || cond || ';' || "      \
+    "char(10) ||\n    'UPDATE t SET v = 1 WHERE ' || cond || ';' || char(10) ||\n"           \
+    "    '.output zdm-pause.sql' || char(10) ||\n"                                          \
+    "    'SELECT ''.shell sleep 0.1'' WHERE changes() > 0;' || char(10) ||\n"               \
+    "    '.output stdout' || char(10) ||\n    '.read zdm-pause.sql'\n"                        \
+    "FROM zdm_range ORDER BY lo;\n.output stdout\n.read zdm-loop.sql\n"
+
+static const char *sq_query1(zdm_arena *a, rt_conn *c, const char *sql)
+{
+    rt_rows rows = {0};
+    const char *err = NULL;
+    if (!rt_driver_sqlite.query(c, a, sql, 0, NULL, &rows, &err))
+        return err;
+    return rows.nrows == 1 && RT_CELL(&rows, 0, 0) ? RT_CELL(&rows, 0, 0) : "(no value)";
+}
+
+static void test_sqlite_loop(zdm_arena *a)
+{
+    char path[] = "/tmp/zdm-unit-loop.XXXXXX";
+    int fd = mkstemp(path);
+    const char *err = NULL;
+    rt_conn *c = fd >= 0 ? rt_driver_sqlite.connect(a, zdm_sprintf(a, "sqlite:%s", path), &err)
+                         : NULL;
+    if (fd >= 0)
+        close(fd);
+    if (!c) {
+        check(false, "sqlite-loop-connect", err ? err : "mkstemp failed");
+        if (fd >= 0)
+            unlink(path);
+        return;
+    }
+    zdm_buf b;
+    zdm_buf_init(&b, a);
+    zdm_buf_puts(&b, "CREATE TABLE t (v INT);\nCREATE TABLE log (n INT);\n"
+                     "INSERT INTO t (rowid, v) VALUES (-2, 0), (40, 0);\n"
+                     "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 25)\n"
+                     "INSERT INTO t (rowid, v) SELECT i, 0 FROM k;\n"
+                     ".headers off\n.mode list\n.output zdm-guard.sql\nSELECT ");
+    zdm_buf_quoted(&b, SQ_LOOP, '\'');
+    zdm_buf_puts(&b, " WHERE EXISTS (SELECT 1 FROM t);\n.output stdout\n.read zdm-guard.sql\n");
+    bool ok = rt_driver_sqlite.exec_script(c, a, zdm_buf_cstr(&b), &err);
+    check(ok, "sqlite-loop-runs-nested", err);
+    const char *got = ok ? sq_query1(a, c, "SELECT group_concat(n) || '/' || (SELECT sum(v) FROM t) "
+                                           "FROM (SELECT n FROM log ORDER BY rowid)")
+                         : err;
+    check(strcmp(got, "8,10,8,0,1,0/27") == 0, "sqlite-loop-real-ranges", got);
+    check(access("zdm-guard.sql", F_OK) != 0 && access("zdm-loop.sql", F_OK) != 0 &&
+              access("zdm-pause.sql", F_OK) != 0,
+          "sqlite-loop-no-file-written", "a zdm-*.sql file is in the working directory");
+    ok = !rt_driver_sqlite.exec_script(c, a,
+                                       ".output g.sql\nSELECT '.output g.sql';\n.output\n"
+                                       ".read g.sql\n",
+                                       &err);
+    check(ok && strstr(err, "being read"), "sqlite-loop-refuses-capture-into-read-file",
+          ok ? err : "the script ran");
+    rt_driver_sqlite.close(c);
+    unlink(path);
+}
+
 static void test_plan(zdm_arena *a)
 {
     const char *err = NULL;
@@ -380,6 +454,7 @@ int main(void)
     test_sqlite_script(a);
     test_mysql_script(a);
     test_mysql_url(a);
+    test_sqlite_loop(a);
     test_plan(a);
     test_plan_backfill(a);
     test_adapt();

@@ -33,15 +33,22 @@ COMMIT;
 .headers off
 .mode list
 .output zdm-guard.sql
-SELECT 'UPDATE users SET email = CASE WHEN users.email IS b.zdm_new_1 THEN b.zdm_old_1 ELSE users.email END FROM zdm_backup_users_1 AS b WHERE users.rowid = b.zdm_key AND b.zdm_key > 0 AND b.zdm_key <= 4000;
-UPDATE users SET email = CASE WHEN users.email IS b.zdm_new_1 THEN b.zdm_old_1 ELSE users.email END FROM zdm_backup_users_1 AS b WHERE users.rowid = b.zdm_key AND b.zdm_key > 4000 AND b.zdm_key <= 8000;
-UPDATE users SET email = CASE WHEN users.email IS b.zdm_new_1 THEN b.zdm_old_1 ELSE users.email END FROM zdm_backup_users_1 AS b WHERE users.rowid = b.zdm_key AND b.zdm_key > 8000 AND b.zdm_key <= 12000;
-UPDATE users SET email = CASE WHEN users.email IS b.zdm_new_1 THEN b.zdm_old_1 ELSE users.email END FROM zdm_backup_users_1 AS b WHERE users.rowid = b.zdm_key AND b.zdm_key > 12000 AND b.zdm_key <= 16000;
-UPDATE users SET email = CASE WHEN users.email IS b.zdm_new_1 THEN b.zdm_old_1 ELSE users.email END FROM zdm_backup_users_1 AS b WHERE users.rowid = b.zdm_key AND b.zdm_key > 16000 AND b.zdm_key <= 20000;
-UPDATE users SET email = CASE WHEN users.email IS b.zdm_new_1 THEN b.zdm_old_1 ELSE users.email END FROM zdm_backup_users_1 AS b WHERE users.rowid = b.zdm_key AND b.zdm_key > 20000 AND b.zdm_key <= 24000;
-UPDATE users SET email = CASE WHEN users.email IS b.zdm_new_1 THEN b.zdm_old_1 ELSE users.email END FROM zdm_backup_users_1 AS b WHERE users.rowid = b.zdm_key AND b.zdm_key > 24000 AND b.zdm_key <= 28000;
-UPDATE users SET email = CASE WHEN users.email IS b.zdm_new_1 THEN b.zdm_old_1 ELSE users.email END FROM zdm_backup_users_1 AS b WHERE users.rowid = b.zdm_key AND b.zdm_key > 28000 AND b.zdm_key <= 32000;
-UPDATE users SET email = CASE WHEN users.email IS b.zdm_new_1 THEN b.zdm_old_1 ELSE users.email END FROM zdm_backup_users_1 AS b WHERE users.rowid = b.zdm_key AND b.zdm_key > 32000;' WHERE EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'zdm_backup_users_1');
+SELECT '.headers off
+.mode list
+.output zdm-loop.sql
+WITH RECURSIVE zdm_lim(lo, hi) AS (SELECT coalesce((SELECT min(zdm_key) FROM zdm_backup_users_1), 1) - 1, coalesce((SELECT max(zdm_key) FROM zdm_backup_users_1), 0)),
+zdm_lo(lo) AS (SELECT lo FROM zdm_lim UNION ALL SELECT zdm_lo.lo + 4000 FROM zdm_lo, zdm_lim WHERE zdm_lo.lo < zdm_lim.hi),
+zdm_range(lo, cond) AS (SELECT zdm_lo.lo, ''b.zdm_key > '' || zdm_lo.lo || CASE WHEN zdm_lo.lo < zdm_lim.hi THEN '' AND b.zdm_key <= '' || (zdm_lo.lo + 4000) ELSE '''' END FROM zdm_lo, zdm_lim)
+SELECT
+    ''UPDATE users SET email = CASE WHEN users.email IS b.zdm_new_1 THEN b.zdm_old_1 ELSE users.email END FROM zdm_backup_users_1 AS b WHERE users.rowid = b.zdm_key AND '' || cond || '';'' || char(10) ||
+    ''.output zdm-pause.sql'' || char(10) ||
+    ''SELECT ''''.shell sleep 0.1'''' WHERE changes() > 0;'' || char(10) ||
+    ''.output stdout'' || char(10) ||
+    ''.read zdm-pause.sql''
+FROM zdm_range ORDER BY lo;
+.output stdout
+.read zdm-loop.sql
+' WHERE EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'zdm_backup_users_1');
 .output stdout
 .read zdm-guard.sql
 

@@ -38,57 +38,19 @@ COMMIT;
 .timeout 5000
 .headers off
 .mode list
-UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 0 AND rowid <= 2000 AND (name_len IS NOT (length(coalesce(name, ''))));
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output zdm-loop.sql
+WITH RECURSIVE zdm_lim(lo, hi) AS (SELECT coalesce((SELECT min(rowid) FROM users), 1) - 1, coalesce((SELECT max(rowid) FROM users), 0)),
+zdm_lo(lo) AS (SELECT lo FROM zdm_lim UNION ALL SELECT zdm_lo.lo + 2000 FROM zdm_lo, zdm_lim WHERE zdm_lo.lo < zdm_lim.hi),
+zdm_range(lo, cond) AS (SELECT zdm_lo.lo, 'rowid > ' || zdm_lo.lo || CASE WHEN zdm_lo.lo < zdm_lim.hi THEN ' AND rowid <= ' || (zdm_lo.lo + 2000) ELSE '' END FROM zdm_lo, zdm_lim)
+SELECT
+    'UPDATE users SET name_len = (length(coalesce(name, ''''))) WHERE ' || cond || ' AND (name_len IS NOT (length(coalesce(name, ''''))));' || char(10) ||
+    '.output zdm-pause.sql' || char(10) ||
+    'SELECT ''.shell sleep 0.1'' WHERE changes() > 0;' || char(10) ||
+    '.output stdout' || char(10) ||
+    '.read zdm-pause.sql'
+FROM zdm_range ORDER BY lo;
 .output stdout
-.read zdm-guard.sql
-UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 2000 AND rowid <= 4000 AND (name_len IS NOT (length(coalesce(name, ''))));
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 4000 AND rowid <= 6000 AND (name_len IS NOT (length(coalesce(name, ''))));
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 6000 AND rowid <= 8000 AND (name_len IS NOT (length(coalesce(name, ''))));
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 8000 AND rowid <= 10000 AND (name_len IS NOT (length(coalesce(name, ''))));
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 10000 AND rowid <= 12000 AND (name_len IS NOT (length(coalesce(name, ''))));
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 12000 AND rowid <= 14000 AND (name_len IS NOT (length(coalesce(name, ''))));
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 14000 AND rowid <= 16000 AND (name_len IS NOT (length(coalesce(name, ''))));
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 16000 AND rowid <= 18000 AND (name_len IS NOT (length(coalesce(name, ''))));
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 18000 AND rowid <= 20000 AND (name_len IS NOT (length(coalesce(name, ''))));
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid > 20000 AND (name_len IS NOT (length(coalesce(name, ''))));
+.read zdm-loop.sql
 
 -- DEPLOY CHECKPOINT (between backfill and contract): The application writes users.name_len in every insert (it becomes NOT NULL, and SQLite triggers cannot fill it before the check).
 

@@ -67,45 +67,23 @@ CREATE TRIGGER zdm_copy_items_del AFTER DELETE ON items FOR EACH ROW BEGIN
     DELETE FROM zdm_new_items WHERE rowid = OLD.rowid;
 END;
 COMMIT;
--- 2. the rows, in rowid batches (each its own transaction); rows the triggers wrote are skipped;
--- a pause after each that wrote rows leaves the write lock to other writers
+-- 2. the rows, in batches over the rowids the table has when this runs (each its own transaction);
+-- rows the triggers wrote are skipped; a pause after each batch that wrote rows leaves the write lock to other writers
 .headers off
 .mode list
-INSERT INTO zdm_new_items (id, label, code, qty) SELECT id, label, code, qty FROM items WHERE rowid > 0 AND rowid <= 20000 AND NOT EXISTS (SELECT 1 FROM zdm_new_items WHERE zdm_new_items.rowid = items.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output zdm-loop.sql
+WITH RECURSIVE zdm_lim(lo, hi) AS (SELECT coalesce((SELECT min(rowid) FROM items), 1) - 1, coalesce((SELECT max(rowid) FROM items), 0)),
+zdm_lo(lo) AS (SELECT lo FROM zdm_lim UNION ALL SELECT zdm_lo.lo + 20000 FROM zdm_lo, zdm_lim WHERE zdm_lo.lo < zdm_lim.hi),
+zdm_range(lo, cond) AS (SELECT zdm_lo.lo, 'rowid > ' || zdm_lo.lo || CASE WHEN zdm_lo.lo < zdm_lim.hi THEN ' AND rowid <= ' || (zdm_lo.lo + 20000) ELSE '' END FROM zdm_lo, zdm_lim)
+SELECT
+    'INSERT INTO zdm_new_items (id, label, code, qty) SELECT id, label, code, qty FROM items WHERE ' || cond || ' AND NOT EXISTS (SELECT 1 FROM zdm_new_items WHERE zdm_new_items.rowid = items.rowid);' || char(10) ||
+    '.output zdm-pause.sql' || char(10) ||
+    'SELECT ''.shell sleep 0.1'' WHERE changes() > 0;' || char(10) ||
+    '.output stdout' || char(10) ||
+    '.read zdm-pause.sql'
+FROM zdm_range ORDER BY lo;
 .output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_items (id, label, code, qty) SELECT id, label, code, qty FROM items WHERE rowid > 20000 AND rowid <= 40000 AND NOT EXISTS (SELECT 1 FROM zdm_new_items WHERE zdm_new_items.rowid = items.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_items (id, label, code, qty) SELECT id, label, code, qty FROM items WHERE rowid > 40000 AND rowid <= 60000 AND NOT EXISTS (SELECT 1 FROM zdm_new_items WHERE zdm_new_items.rowid = items.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_items (id, label, code, qty) SELECT id, label, code, qty FROM items WHERE rowid > 60000 AND rowid <= 80000 AND NOT EXISTS (SELECT 1 FROM zdm_new_items WHERE zdm_new_items.rowid = items.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_items (id, label, code, qty) SELECT id, label, code, qty FROM items WHERE rowid > 80000 AND rowid <= 100000 AND NOT EXISTS (SELECT 1 FROM zdm_new_items WHERE zdm_new_items.rowid = items.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_items (id, label, code, qty) SELECT id, label, code, qty FROM items WHERE rowid > 100000 AND rowid <= 120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_items WHERE zdm_new_items.rowid = items.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_items (id, label, code, qty) SELECT id, label, code, qty FROM items WHERE rowid > 120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_items WHERE zdm_new_items.rowid = items.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
+.read zdm-loop.sql
 -- 3. the swap: one short transaction
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;

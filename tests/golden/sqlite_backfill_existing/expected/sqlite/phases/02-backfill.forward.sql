@@ -14,74 +14,22 @@ PRAGMA journal_mode = WAL;
 .timeout 5000
 .headers off
 .mode list
-BEGIN IMMEDIATE;
-INSERT INTO zdm_backup_users_1 (zdm_key, zdm_old_1, zdm_new_1) SELECT rowid, email, (lower(trim(email))) FROM users WHERE rowid > 0 AND rowid <= 4000 AND (email IS NOT (lower(trim(email)))) ON CONFLICT (zdm_key) DO UPDATE SET zdm_new_1 = excluded.zdm_new_1;
-UPDATE users SET email = (lower(trim(email))) WHERE rowid > 0 AND rowid <= 4000 AND (email IS NOT (lower(trim(email))));
-COMMIT;
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output zdm-loop.sql
+WITH RECURSIVE zdm_lim(lo, hi) AS (SELECT coalesce((SELECT min(rowid) FROM users), 1) - 1, coalesce((SELECT max(rowid) FROM users), 0)),
+zdm_lo(lo) AS (SELECT lo FROM zdm_lim UNION ALL SELECT zdm_lo.lo + 4000 FROM zdm_lo, zdm_lim WHERE zdm_lo.lo < zdm_lim.hi),
+zdm_range(lo, cond) AS (SELECT zdm_lo.lo, 'rowid > ' || zdm_lo.lo || CASE WHEN zdm_lo.lo < zdm_lim.hi THEN ' AND rowid <= ' || (zdm_lo.lo + 4000) ELSE '' END FROM zdm_lo, zdm_lim)
+SELECT
+    'BEGIN IMMEDIATE;' || char(10) ||
+    'INSERT INTO zdm_backup_users_1 (zdm_key, zdm_old_1, zdm_new_1) SELECT rowid, email, (lower(trim(email))) FROM users WHERE ' || cond || ' AND (email IS NOT (lower(trim(email)))) ON CONFLICT (zdm_key) DO UPDATE SET zdm_new_1 = excluded.zdm_new_1;' || char(10) ||
+    'UPDATE users SET email = (lower(trim(email))) WHERE ' || cond || ' AND (email IS NOT (lower(trim(email))));' || char(10) ||
+    'COMMIT;' || char(10) ||
+    '.output zdm-pause.sql' || char(10) ||
+    'SELECT ''.shell sleep 0.1'' WHERE changes() > 0;' || char(10) ||
+    '.output stdout' || char(10) ||
+    '.read zdm-pause.sql'
+FROM zdm_range ORDER BY lo;
 .output stdout
-.read zdm-guard.sql
-BEGIN IMMEDIATE;
-INSERT INTO zdm_backup_users_1 (zdm_key, zdm_old_1, zdm_new_1) SELECT rowid, email, (lower(trim(email))) FROM users WHERE rowid > 4000 AND rowid <= 8000 AND (email IS NOT (lower(trim(email)))) ON CONFLICT (zdm_key) DO UPDATE SET zdm_new_1 = excluded.zdm_new_1;
-UPDATE users SET email = (lower(trim(email))) WHERE rowid > 4000 AND rowid <= 8000 AND (email IS NOT (lower(trim(email))));
-COMMIT;
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-BEGIN IMMEDIATE;
-INSERT INTO zdm_backup_users_1 (zdm_key, zdm_old_1, zdm_new_1) SELECT rowid, email, (lower(trim(email))) FROM users WHERE rowid > 8000 AND rowid <= 12000 AND (email IS NOT (lower(trim(email)))) ON CONFLICT (zdm_key) DO UPDATE SET zdm_new_1 = excluded.zdm_new_1;
-UPDATE users SET email = (lower(trim(email))) WHERE rowid > 8000 AND rowid <= 12000 AND (email IS NOT (lower(trim(email))));
-COMMIT;
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-BEGIN IMMEDIATE;
-INSERT INTO zdm_backup_users_1 (zdm_key, zdm_old_1, zdm_new_1) SELECT rowid, email, (lower(trim(email))) FROM users WHERE rowid > 12000 AND rowid <= 16000 AND (email IS NOT (lower(trim(email)))) ON CONFLICT (zdm_key) DO UPDATE SET zdm_new_1 = excluded.zdm_new_1;
-UPDATE users SET email = (lower(trim(email))) WHERE rowid > 12000 AND rowid <= 16000 AND (email IS NOT (lower(trim(email))));
-COMMIT;
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-BEGIN IMMEDIATE;
-INSERT INTO zdm_backup_users_1 (zdm_key, zdm_old_1, zdm_new_1) SELECT rowid, email, (lower(trim(email))) FROM users WHERE rowid > 16000 AND rowid <= 20000 AND (email IS NOT (lower(trim(email)))) ON CONFLICT (zdm_key) DO UPDATE SET zdm_new_1 = excluded.zdm_new_1;
-UPDATE users SET email = (lower(trim(email))) WHERE rowid > 16000 AND rowid <= 20000 AND (email IS NOT (lower(trim(email))));
-COMMIT;
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-BEGIN IMMEDIATE;
-INSERT INTO zdm_backup_users_1 (zdm_key, zdm_old_1, zdm_new_1) SELECT rowid, email, (lower(trim(email))) FROM users WHERE rowid > 20000 AND rowid <= 24000 AND (email IS NOT (lower(trim(email)))) ON CONFLICT (zdm_key) DO UPDATE SET zdm_new_1 = excluded.zdm_new_1;
-UPDATE users SET email = (lower(trim(email))) WHERE rowid > 20000 AND rowid <= 24000 AND (email IS NOT (lower(trim(email))));
-COMMIT;
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-BEGIN IMMEDIATE;
-INSERT INTO zdm_backup_users_1 (zdm_key, zdm_old_1, zdm_new_1) SELECT rowid, email, (lower(trim(email))) FROM users WHERE rowid > 24000 AND rowid <= 28000 AND (email IS NOT (lower(trim(email)))) ON CONFLICT (zdm_key) DO UPDATE SET zdm_new_1 = excluded.zdm_new_1;
-UPDATE users SET email = (lower(trim(email))) WHERE rowid > 24000 AND rowid <= 28000 AND (email IS NOT (lower(trim(email))));
-COMMIT;
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-BEGIN IMMEDIATE;
-INSERT INTO zdm_backup_users_1 (zdm_key, zdm_old_1, zdm_new_1) SELECT rowid, email, (lower(trim(email))) FROM users WHERE rowid > 28000 AND rowid <= 32000 AND (email IS NOT (lower(trim(email)))) ON CONFLICT (zdm_key) DO UPDATE SET zdm_new_1 = excluded.zdm_new_1;
-UPDATE users SET email = (lower(trim(email))) WHERE rowid > 28000 AND rowid <= 32000 AND (email IS NOT (lower(trim(email))));
-COMMIT;
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-BEGIN IMMEDIATE;
-INSERT INTO zdm_backup_users_1 (zdm_key, zdm_old_1, zdm_new_1) SELECT rowid, email, (lower(trim(email))) FROM users WHERE rowid > 32000 AND (email IS NOT (lower(trim(email)))) ON CONFLICT (zdm_key) DO UPDATE SET zdm_new_1 = excluded.zdm_new_1;
-UPDATE users SET email = (lower(trim(email))) WHERE rowid > 32000 AND (email IS NOT (lower(trim(email))));
-COMMIT;
+.read zdm-loop.sql
 
 -- step 03 [backfill] create index users_email on users
 --   lock: database write lock (BEGIN IMMEDIATE to COMMIT); readers go on in WAL mode; in a transaction

@@ -42,90 +42,23 @@ CREATE TRIGGER zdm_copy_orders_del AFTER DELETE ON orders FOR EACH ROW BEGIN
     DELETE FROM zdm_new_orders WHERE rowid = OLD.rowid;
 END;
 COMMIT;
--- 2. the rows, in rowid batches (each its own transaction); rows the triggers wrote are skipped;
--- a pause after each that wrote rows leaves the write lock to other writers
+-- 2. the rows, in batches over the rowids the table has when this runs (each its own transaction);
+-- rows the triggers wrote are skipped; a pause after each batch that wrote rows leaves the write lock to other writers
 .headers off
 .mode list
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 0 AND rowid <= 20000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
+.output zdm-loop.sql
+WITH RECURSIVE zdm_lim(lo, hi) AS (SELECT coalesce((SELECT min(rowid) FROM orders), 1) - 1, coalesce((SELECT max(rowid) FROM orders), 0)),
+zdm_lo(lo) AS (SELECT lo FROM zdm_lim UNION ALL SELECT zdm_lo.lo + 20000 FROM zdm_lo, zdm_lim WHERE zdm_lo.lo < zdm_lim.hi),
+zdm_range(lo, cond) AS (SELECT zdm_lo.lo, 'rowid > ' || zdm_lo.lo || CASE WHEN zdm_lo.lo < zdm_lim.hi THEN ' AND rowid <= ' || (zdm_lo.lo + 20000) ELSE '' END FROM zdm_lo, zdm_lim)
+SELECT
+    'INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo(''orders'') WHERE name = ''amount'') = ''INTEGER'' THEN (printf(''%.2f'', amount / 100.0)) ELSE amount END, n FROM orders WHERE ' || cond || ' AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);' || char(10) ||
+    '.output zdm-pause.sql' || char(10) ||
+    'SELECT ''.shell sleep 0.1'' WHERE changes() > 0;' || char(10) ||
+    '.output stdout' || char(10) ||
+    '.read zdm-pause.sql'
+FROM zdm_range ORDER BY lo;
 .output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 20000 AND rowid <= 40000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 40000 AND rowid <= 60000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 60000 AND rowid <= 80000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 80000 AND rowid <= 100000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 100000 AND rowid <= 120000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 120000 AND rowid <= 140000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 140000 AND rowid <= 160000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 160000 AND rowid <= 180000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 180000 AND rowid <= 200000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 200000 AND rowid <= 220000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 220000 AND rowid <= 240000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 240000 AND rowid <= 260000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 260000 AND rowid <= 280000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 280000 AND rowid <= 300000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
-INSERT INTO zdm_new_orders (id, label, amount, n) SELECT id, label, CASE WHEN (SELECT type FROM pragma_table_xinfo('orders') WHERE name = 'amount') = 'INTEGER' THEN (printf('%.2f', amount / 100.0)) ELSE amount END, n FROM orders WHERE rowid > 300000 AND NOT EXISTS (SELECT 1 FROM zdm_new_orders WHERE zdm_new_orders.rowid = orders.rowid);
-.output zdm-guard.sql
-SELECT '.shell sleep 0.1' WHERE changes() > 0;
-.output stdout
-.read zdm-guard.sql
+.read zdm-loop.sql
 -- 3. the swap: one short transaction
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
