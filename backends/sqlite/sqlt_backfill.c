@@ -6,8 +6,9 @@
  * The sqlite3 CLI cannot loop, so the script has a SELECT write the
  * statements a DBA would type when it runs (sqlt_loop_sql): one UPDATE per
  * rowid range of `batch` rows over the table's real rowids, each its own
- * transaction (the write lock is released between batches; at most about
- * 1000 batches for the `assume`d count: the batch grows on larger tables),
+ * transaction (the write lock is released between batches; without the
+ * author's `batch N`, at most about 1000 batches for the `assume`d count:
+ * the default batch grows on larger tables),
  * then one UPDATE for every rowid past the last range. Each only touches
  * rows whose value differs (`IS NOT`), so a rerun writes nothing twice. The
  * same walk is in the plan as data (zdm_backfill_spec) for `zdm run`.
@@ -319,7 +320,9 @@ int sqlt_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op)
                                "table is without rowid, and the batches walk the rowid",
                                zdm_name_str(cx->arena, op->table), cx->target->canonical);
     uint64_t batch = op->batch ? op->batch : sqlt_st(cx)->batch;
-    if (op->rows / batch > SQLT_MAX_BATCHES)
+    /* An author's own `batch N` is kept: the loop is generated when the
+     * script runs, so the batch count no longer sizes the script. */
+    if (!op->batch && op->rows / batch > SQLT_MAX_BATCHES)
         batch = op->rows / SQLT_MAX_BATCHES + 1;
     sqlt_backup *bk = backup_of(cx, op);
     zdm_step *s = sqlt_step(cx, op, ZDM_PHASE_BACKFILL,

@@ -16,8 +16,8 @@ PRAGMA journal_mode = WAL;
 .mode list
 .output zdm-loop.sql
 WITH RECURSIVE zdm_lim(lo, hi) AS (SELECT coalesce((SELECT min(rowid) FROM users), 1) - 1, coalesce((SELECT max(rowid) FROM users), 0)),
-zdm_lo(lo) AS (SELECT lo FROM zdm_lim UNION ALL SELECT zdm_lo.lo + 40001 FROM zdm_lo, zdm_lim WHERE zdm_lo.lo < zdm_lim.hi),
-zdm_range(lo, cond) AS (SELECT zdm_lo.lo, 'rowid > ' || zdm_lo.lo || CASE WHEN zdm_lo.lo < zdm_lim.hi THEN ' AND rowid <= ' || (zdm_lo.lo + 40001) ELSE '' END FROM zdm_lo, zdm_lim)
+zdm_lo(lo) AS (SELECT lo FROM zdm_lim UNION ALL SELECT zdm_lo.lo + 5000 FROM zdm_lo, zdm_lim WHERE zdm_lo.lo < zdm_lim.hi),
+zdm_range(lo, cond) AS (SELECT zdm_lo.lo, 'rowid > ' || zdm_lo.lo || CASE WHEN zdm_lo.lo < zdm_lim.hi THEN ' AND rowid <= ' || (zdm_lo.lo + 5000) ELSE '' END FROM zdm_lo, zdm_lim)
 SELECT
     'UPDATE users SET email_normalized = (lower(trim(email))) WHERE ' || cond || ' AND (email_normalized IS NOT (lower(trim(email))));' || char(10) ||
     '.output zdm-pause.sql' || char(10) ||
