@@ -137,8 +137,16 @@ typedef struct zdm_backfill_spec {
      *                               transaction between groups of batches so
      *                               that later batches reuse the space of the
      *                               row versions earlier ones left dead; NULL
-     *                               where the dialect has no such thing */
+     *                               where the dialect has no such thing
+     *   quiet_check_sql ()       -> one row, one boolean: the table has no
+     *                               trigger but the walk's own sync trigger
+     *                               (whose work the batch does itself), so
+     *                               the walk may run with triggers off
+     *   quiet_sql  ()            -> the session setting that turns them off
+     *                               (the runtime resets the session after the
+     *                               walk); both NULL where that is not safe */
     const char *max_sql, *next_sql, *batch_sql, *vacuum_sql;
+    const char *quiet_check_sql, *quiet_sql;
 } zdm_backfill_spec;
 
 typedef zdm_vec(zdm_check) zdm_check_vec;

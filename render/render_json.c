@@ -144,6 +144,8 @@ static void backfill(json *j, const zdm_backfill_spec *sp)
     kstr(j, "next_sql", sp->next_sql);
     kstr(j, "batch_sql", sp->batch_sql);
     kstr(j, "vacuum_sql", sp->vacuum_sql);
+    kstr(j, "quiet_check_sql", sp->quiet_check_sql);
+    kstr(j, "quiet_sql", sp->quiet_sql);
     close_(j, '}');
 }
 

@@ -84,6 +84,9 @@ static const rt_backfill *backfill(reader *r, const rt_json *s, const char *wher
     bf->batch_sql = str(r, b, "batch_sql", false, where);
     /* absent in plans compiled before it existed: no vacuum */
     bf->vacuum_sql = rt_json_get(b, "vacuum_sql") ? str(r, b, "vacuum_sql", true, where) : NULL;
+    bf->quiet_check_sql = rt_json_get(b, "quiet_check_sql")
+                              ? str(r, b, "quiet_check_sql", true, where) : NULL;
+    bf->quiet_sql = rt_json_get(b, "quiet_sql") ? str(r, b, "quiet_sql", true, where) : NULL;
     bf->batch = (uint64_t)num(r, b, "batch", 1e12, where);
     bf->pause_ms = num(r, b, "pause_ms", 3.6e6, where);
     if (bf->batch < 1 && !r->err)

@@ -23,6 +23,7 @@ typedef struct rt_backfill {
     const char *schema, *table; /* schema NULL: the connection's current one */
     const char *max_sql, *next_sql, *batch_sql;
     const char *vacuum_sql;     /* NULL: no vacuum between groups of batches */
+    const char *quiet_check_sql, *quiet_sql; /* NULL: the batches fire the table's triggers */
     uint64_t batch;             /* the plan's batch size */
     int64_t pause_ms;           /* the plan's pause between batches */
 } rt_backfill;
