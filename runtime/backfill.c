@@ -48,6 +48,7 @@ typedef struct walk {
     uint64_t vac_every, vac_since; /* rows per group between vacuums (0: none); rows since */
     uint64_t vacuums;              /* this walk's, every run of it */
     bool quiet;                    /* the batches run with the table's triggers off */
+    rt_vacuum *bg;                 /* the vacuums beside the batches, or NULL */
     int64_t total;
     double t0, last_shown, last_check, lag;
     bool tty, shown_bar;
@@ -308,6 +309,7 @@ static void plan_vacuums(walk *w)
     w->vac_every = (uint64_t)((double)w->total * s->o.vacuum_pct / 100);
     if (w->vac_every < 1)
         w->vac_every = 1;
+    w->bg = rt_vacuum_new(s->d, s->o.db, w->bf->vacuum_sql, w->st->lock_timeout_ms);
 }
 
 /* Triggers off for the walk's session when the plan says it is safe and the
@@ -349,22 +351,55 @@ static bool quiet_triggers(walk *w, const char **err)
     return true;
 }
 
-/* The table's VACUUM once a group of batches is done. False with *err only
- * for what stops the walk (a lost connection, an interruption); a lock not
- * obtained in time skips this one, another error turns vacuuming off. */
-static bool vacuum_between(walk *w, const char **err)
+/* What a vacuum's outcome means for the walk. False with *err only for what
+ * stops the walk (a lost main connection); a lock not obtained in time skips
+ * this one, another error turns vacuuming off. */
+static bool vacuum_done(walk *w, const rt_vacuum_result *v, const char *how, const char **err)
 {
     rt_session *s = w->s;
     const rt_driver *d = s->d;
-    if (!w->vac_every || w->vac_since < w->vac_every)
+    if (!v->ok && v->kind == RT_ERR_LOCK) {
+        say(w, zdm_sprintf(s->a, "backfill %s: vacuum skipped: its lock was not available within "
+                                 "%lld ms (DDL holds or awaits the table); the next group tries "
+                                 "again", w->bf->table, (long long)w->st->lock_timeout_ms));
         return true;
-    w->vac_since = 0;
+    }
+    if (!v->ok && v->kind == RT_ERR_CONNECTION) {
+        say(w, zdm_sprintf(s->a, "backfill %s: vacuum lost its connection (%s); the next group "
+                                 "tries again", w->bf->table, v->err ? v->err : "?"));
+        return true;
+    }
+    if (!v->ok) {
+        say(w, zdm_sprintf(s->a, "warning: backfill %s: vacuum failed, no more vacuums in this "
+                                 "walk: %s", w->bf->table, v->err ? v->err : "?"));
+        w->vac_every = 0;
+        return true;
+    }
+    w->vacuums++;
+    const char *key[] = {s->p->hash, w->st->id};
+    rt_rows r;
+    if (d->state->bf_vacuum && !d->query(s->c, s->a, d->state->bf_vacuum, 2, key, &r, err))
+        return false;
+    say(w, zdm_sprintf(s->a, "backfill %s: vacuum %llu%s, %llu rows done: %.1f s", w->bf->table,
+                       (unsigned long long)w->vacuums, how, (unsigned long long)w->done,
+                       v->secs));
+    return true;
+}
+
+/* The vacuum on the walk's own connection (a driver without a worker
+ * connection, or when the worker cannot connect). */
+static bool vacuum_here(walk *w, const char **err)
+{
+    rt_session *s = w->s;
+    const rt_driver *d = s->d;
     double t = now_s();
-    const char *verr = NULL, *ignored = NULL;
-    bool ok = d->exec_one(s->c, s->a, w->bf->vacuum_sql, w->st->lock_timeout_ms, &verr);
-    rt_err_kind k = ok ? RT_ERR_OTHER : d->last_error(s->c);
-    if (!ok && (k == RT_ERR_CONNECTION || rt_interrupted())) {
-        *err = verr;
+    rt_vacuum_result v = {.ok = true};
+    const char *ignored = NULL;
+    v.ok = d->exec_one(s->c, s->a, w->bf->vacuum_sql, w->st->lock_timeout_ms, &v.err);
+    v.kind = v.ok ? RT_ERR_OTHER : d->last_error(s->c);
+    v.secs = now_s() - t;
+    if (!v.ok && (v.kind == RT_ERR_CONNECTION || rt_interrupted())) {
+        *err = v.err;
         return false;
     }
     if (!d->reset(s->c, s->a, &ignored) && d->last_error(s->c) == RT_ERR_CONNECTION) {
@@ -379,26 +414,46 @@ static bool vacuum_between(walk *w, const char **err)
         }
         w->quiet = false;
     }
-    if (!ok && k == RT_ERR_LOCK) {
-        say(w, zdm_sprintf(s->a, "backfill %s: vacuum skipped: its lock was not available within "
-                                 "%lld ms (DDL holds or awaits the table); the next group tries "
-                                 "again", w->bf->table, (long long)w->st->lock_timeout_ms));
-        return true;
-    }
-    if (!ok) {
-        say(w, zdm_sprintf(s->a, "warning: backfill %s: vacuum failed, no more vacuums in this "
-                                 "walk: %s", w->bf->table, verr));
-        w->vac_every = 0;
-        return true;
-    }
-    w->vacuums++;
-    const char *key[] = {s->p->hash, w->st->id};
-    rt_rows r;
-    if (d->state->bf_vacuum && !d->query(s->c, s->a, d->state->bf_vacuum, 2, key, &r, err))
+    return vacuum_done(w, &v, " after the batches", err);
+}
+
+/* After each batch: the outcome of a background vacuum that has finished,
+ * and, once a group of batches is done, the next vacuum: in the background
+ * when the driver has a worker connection (skipped while the last one still
+ * runs), else here. */
+static bool vacuum_between(walk *w, const char **err)
+{
+    rt_vacuum_result v;
+    if (w->bg && rt_vacuum_collect(w->bg, false, &v) &&
+        !vacuum_done(w, &v, " beside the batches", err))
         return false;
-    say(w, zdm_sprintf(s->a, "backfill %s: vacuum %llu after %llu rows done: %.1f s", w->bf->table,
-                       (unsigned long long)w->vacuums, (unsigned long long)w->done, now_s() - t));
-    return true;
+    if (!w->vac_every || w->vac_since < w->vac_every)
+        return true;
+    w->vac_since = 0;
+    if (w->bg && rt_vacuum_busy(w->bg))
+        return true;
+    const char *verr = NULL;
+    if (w->bg && rt_vacuum_start(w->bg, &verr))
+        return true;
+    if (w->bg) {
+        say(w, zdm_sprintf(w->s->a, "backfill %s: no worker connection for the vacuums (%s): "
+                                    "they run between the batches", w->bf->table, verr));
+        rt_vacuum_free(w->bg);
+        w->bg = NULL;
+    }
+    return vacuum_here(w, err);
+}
+
+/* The end of the walk: the last background vacuum's outcome, then its
+ * connection closed. */
+static bool vacuum_end(walk *w, bool ok, const char **err)
+{
+    rt_vacuum_result v;
+    if (w->bg && rt_vacuum_collect(w->bg, true, &v) && ok)
+        ok = vacuum_done(w, &v, " beside the batches", err);
+    rt_vacuum_free(w->bg);
+    w->bg = NULL;
+    return ok;
 }
 
 /* The walk's loop: next upper key, throttles, batch, adapt, progress, pause. */
@@ -471,6 +526,7 @@ bool rt_backfill_run(rt_session *s, size_t i, bool resumed, const char **err)
         estimate_total(&w);
         plan_vacuums(&w);
         ok = quiet_triggers(&w, err) && walk_batches(&w, err);
+        ok = vacuum_end(&w, ok, err);
     }
     rt_signals_soft(false);
     return ok;

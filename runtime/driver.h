@@ -118,6 +118,11 @@ typedef struct rt_driver {
     /* A second connection that only looks (the lock watcher): short timeouts,
      * its own application name, never cancelled by interrupt(). */
     rt_conn *(*connect_aux)(zdm_arena *a, const char *url, const char **err);
+    /* A further connection for work the runner does beside the main one, in
+     * another thread (the vacuum between groups of batches): the session's
+     * defaults, never cancelled by interrupt(). NULL: the driver has none
+     * (that work then runs on the main connection). */
+    rt_conn *(*connect_worker)(zdm_arena *a, const char *url, const char **err);
     /* Called from a signal handler (async-signal-safe): cancel the statement
      * running on the open connection and refuse to start another. */
     void (*interrupt)(void);

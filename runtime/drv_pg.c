@@ -37,7 +37,8 @@
 struct rt_conn {
     PGconn *pg;
     rt_err_kind err;   /* what the last error was */
-    bool aux;          /* the watcher's: not the one interrupt() cancels */
+    bool aux;          /* the watcher's or a worker's: not the one interrupt() cancels */
+    bool worker;       /* a worker's (the vacuum's): no short timeouts */
     rt_tick_fn tick;
     void *tick_arg;
 };
@@ -108,10 +109,11 @@ static const char *trimmed(zdm_arena *a, const char *msg)
  * has its own name and short timeouts: it must never wait itself. */
 static bool session(rt_conn *c)
 {
-    PGresult *r = PQexec(c->pg, c->aux ? "SELECT set_config('application_name', 'zdm watcher', false),"
-                                         " set_config('lock_timeout', '1s', false),"
-                                         " set_config('statement_timeout', '5s', false)"
-                                       : "SET application_name = 'zdm'");
+    PGresult *r = PQexec(c->pg, c->worker ? "SET application_name = 'zdm worker'"
+                                : c->aux  ? "SELECT set_config('application_name', 'zdm watcher', false),"
+                                            " set_config('lock_timeout', '1s', false),"
+                                            " set_config('statement_timeout', '5s', false)"
+                                          : "SET application_name = 'zdm'");
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     PQclear(r);
     if (ok && PQserverVersion(c->pg) >= 140000) {
@@ -147,7 +149,8 @@ static PGconn *open_pg(const char *url)
     return PQconnectdbParams(keys, vals, 1);
 }
 
-static rt_conn *connect_as(zdm_arena *a, const char *url, bool aux, const char **err)
+static rt_conn *connect_as(zdm_arena *a, const char *url, bool aux, bool worker,
+                           const char **err)
 {
     PGconn *pg = open_pg(url);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
@@ -158,8 +161,9 @@ static rt_conn *connect_as(zdm_arena *a, const char *url, bool aux, const char *
     rt_conn *c = ZDM_NEW(a, rt_conn);
     memset(c, 0, sizeof *c);
     c->pg = pg;
-    c->aux = aux;
-    if (!aux) {
+    c->aux = aux || worker;
+    c->worker = worker;
+    if (!c->aux) {
         PGcancel *old = cancel_handle;
         cancel_handle = PQgetCancel(pg);
         PQfreeCancel(old);
@@ -167,7 +171,7 @@ static rt_conn *connect_as(zdm_arena *a, const char *url, bool aux, const char *
     PQsetNoticeProcessor(pg, notice, NULL);
     if (!session(c)) {
         *err = trimmed(a, PQerrorMessage(pg));
-        if (!aux) {
+        if (!c->aux) {
             PGcancel *h = cancel_handle;
             cancel_handle = NULL;
             PQfreeCancel(h);
@@ -180,12 +184,17 @@ static rt_conn *connect_as(zdm_arena *a, const char *url, bool aux, const char *
 
 static rt_conn *pg_connect(zdm_arena *a, const char *url, const char **err)
 {
-    return connect_as(a, url, false, err);
+    return connect_as(a, url, false, false, err);
 }
 
 static rt_conn *pg_connect_aux(zdm_arena *a, const char *url, const char **err)
 {
-    return connect_as(a, url, true, err);
+    return connect_as(a, url, true, false, err);
+}
+
+static rt_conn *pg_connect_worker(zdm_arena *a, const char *url, const char **err)
+{
+    return connect_as(a, url, false, true, err);
 }
 
 static void pg_close(rt_conn *c)
@@ -528,6 +537,7 @@ const rt_driver rt_driver_pg = {
     .session_id = pg_session_id,
     .set_tick = pg_set_tick,
     .connect_aux = pg_connect_aux,
+    .connect_worker = pg_connect_worker,
     .state = &pg_state,
     .target_name = "postgres",
 };

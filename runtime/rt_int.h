@@ -102,6 +102,27 @@ void rt_signals_soft(bool on);
  * after an interruption (the batches committed stay, the cursor with them). */
 bool rt_backfill_run(rt_session *s, size_t i, bool resumed, const char **err);
 
+/* vacuum.c: the vacuum between groups of batches on a worker connection in
+ * its own thread. rt_vacuum_new is NULL when the driver has no worker
+ * connection (the walk then vacuums on its own). */
+typedef struct rt_vacuum rt_vacuum;
+typedef struct rt_vacuum_result {
+    bool ok;
+    rt_err_kind kind;
+    const char *err;  /* valid until rt_vacuum_free */
+    double secs;
+} rt_vacuum_result;
+rt_vacuum *rt_vacuum_new(const rt_driver *d, const char *url, const char *sql,
+                         int64_t lock_timeout_ms);
+/* Connects on first use, then starts the vacuum; false with *err when it
+ * cannot. */
+bool rt_vacuum_start(rt_vacuum *v, const char **err);
+bool rt_vacuum_busy(rt_vacuum *v);
+/* The outcome of the vacuum started last, once it has finished (wait: until
+ * it has); false when there is none to collect. */
+bool rt_vacuum_collect(rt_vacuum *v, bool wait, rt_vacuum_result *out);
+void rt_vacuum_free(rt_vacuum *v);
+
 /* The lock watcher (watch.c): while a statement of a step that takes a
  * table lock runs longer than about its lock timeout, a second connection
  * samples who blocks it and prints each blocker as it appears. */
