@@ -17,6 +17,9 @@
 #             each was written once (an AFTER UPDATE trigger counts writes)
 #   interrupt SIGINT during the backfill: 3, the step left started; the rerun
 #             resumes and every row is right
+#   reconnect KILL CONNECTION of zdm's session mid-backfill: the same zdm run
+#             reconnects, takes the plan's lock again, and finishes the walk;
+#             every row right, each written once
 #   rowlock   a session holding a row lock for 3 s: the backfill's batch
 #             gives up after its lock timeout, is retried with backoff, and
 #             the walk completes
@@ -240,6 +243,39 @@ else
 	w=$(q $db "SELECT count(*), coalesce(max(n), 0) FROM fills")
 	[ "$w" = "$ROWS_BIG	1" ] && ok interrupt-each-row-written-once ||
 		fail interrupt-each-row-written-once "rows written, most writes of one row: $w"
+fi
+
+# ---- the connection killed during the backfill: the same zdm run reconnects and goes on ---------
+# KILL CONNECTION of the session running the batches (found by its batch
+# statement): zdm reconnects, takes the plan's lock again and continues the
+# walk from its committed cursor; every row right, each written once.
+db=rt_reconnect
+bigbase $db || { fail reconnect-setup "cannot seed $db"; exit 1; }
+"$ZDM" run "$bf" --db "$(url $db)" >"$tmp/c1.log" 2>&1 &
+zpid=$!
+echo $zpid >"$tmp/zdm.pid"
+killed=
+i=0
+while [ $i -lt 2000 ] && [ -z "$killed" ] && kill -0 $zpid 2>/dev/null; do
+	id=$(q $db "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE()
+	    AND INFO LIKE 'UPDATE \`users\` SET \`name_len\`%' AND ID <> CONNECTION_ID() LIMIT 1" 2>/dev/null)
+	done_rows=$(q $db "SELECT coalesce(max(rows_done), 0) FROM zdm.backfills WHERE db = DATABASE()" 2>/dev/null)
+	if [ -n "$id" ] && [ "${done_rows:-0}" -gt 0 ] 2>/dev/null && q $db "KILL CONNECTION $id" 2>/dev/null; then
+		killed=$id
+	fi
+	i=$((i + 1))
+done
+wait $zpid
+rc=$?
+rm -f "$tmp/zdm.pid"
+if [ -z "$killed" ]; then
+	fail reconnect-mid-backfill "never found the batch's session to kill" "$(cat "$tmp/c1.log")"
+else
+	expect_rc reconnect-same-run-finishes 3 $rc "$tmp/c1.log" 'reconnected to .* the plan.s lock is taken again'
+	[ "$(wrong_rows $db)" = 0 ] && ok reconnect-every-row-right || fail reconnect-every-row-right "$(wrong_rows $db) rows wrong"
+	w=$(q $db "SELECT count(*), coalesce(max(n), 0) FROM fills")
+	[ "$w" = "$ROWS_BIG	1" ] && ok reconnect-each-row-written-once ||
+		fail reconnect-each-row-written-once "rows written, most writes of one row: $w"
 fi
 
 # ---- a row lock held during the backfill: the batch waits, is retried, goes on ----------------
