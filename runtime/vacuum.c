@@ -15,6 +15,7 @@
 #include "rt_int.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,10 +64,10 @@ static void *run(void *arg)
     v->err = NULL;
     v->ok = v->d->exec_one(v->c, v->a, v->sql, v->lock_timeout_ms, &v->err);
     v->kind = v->ok ? RT_ERR_OTHER : v->d->last_error(v->c);
-    /* The next vacuum starts from the session's defaults again. */
+    /* The next vacuum starts from the session's defaults again; a reset
+     * that fails on a lost connection shows in the next vacuum's outcome. */
     const char *ignored = NULL;
-    if (!v->d->reset(v->c, v->a, &ignored) && v->ok)
-        v->kind = v->d->last_error(v->c);
+    (void)v->d->reset(v->c, v->a, &ignored);
     v->secs = mono() - v->t0;
     atomic_store(&v->done, true);
     return NULL;
@@ -86,7 +87,13 @@ bool rt_vacuum_start(rt_vacuum *v, const char **err)
     }
     atomic_store(&v->done, false);
     v->t0 = mono();
+    /* The thread starts with every signal blocked, so SIGINT and SIGTERM
+     * always reach the walk's thread (the soft stop of runtime/backfill.c). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     int rc = pthread_create(&v->th, NULL, run, v);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         *err = strerror(rc);
         return false;
