@@ -6,3 +6,6 @@ SELECT 'name keeps collation C' AS check, c.collname = 'C' AS ok
 SELECT 'email keeps collation C' AS check, c.collname = 'C' AS ok
   FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
  WHERE a.attrelid = 'accounts'::regclass AND a.attname = 'email';
+SELECT 'nick has collation C' AS check, c.collname = 'C' AS ok
+  FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
+ WHERE a.attrelid = 'accounts'::regclass AND a.attname = 'nick';
