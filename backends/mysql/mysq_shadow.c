@@ -220,7 +220,7 @@ static const char *cutover_sql(zdm_lower_ctx *cx, const mysq_shadow *sh)
     /* Every range was checked as it was copied (mysq_shadow_copy.c), and the
      * triggers keep the copied rows in step: only that the copy has ended is
      * read here, one row, not the tables. */
-    const char *check = zdm_sprintf(cx->arena, "%s;\n            %s",
+    const char *check = zdm_sprintf(cx->arena, "%s;\n                %s",
                                     mysq_shadow_copied_sql(cx, sh), rename4(cx, fwd));
     return zdm_sprintf(cx->arena, "%s%s", mirror_sql(cx, sh, sh->nw, sh->old, "rev",
                                                      sh->revert, false),

@@ -32,9 +32,13 @@
 
 #define KEY_MAX "9223372036854775807"
 
-/* "v, ISNULL(v), ..." over the shadow's columns read from zdm_row (the
- * changed one through `conv`): CONCAT_WS skips NULLs, so the marker tells a
- * NULL from an empty string and keeps the columns in place. */
+/* "v, ..." over the shadow's columns read from zdm_row (the changed one
+ * through `conv`), each that can be NULL followed by ISNULL(v): CONCAT_WS
+ * skips NULLs, so the marker tells a NULL from an empty string and keeps the
+ * columns in place. A NOT NULL column needs none (each marker is one more
+ * function and string per row, in a check that reads every row twice). The
+ * changed column always has one: its conversion may give NULL where the
+ * shadow stores a value. */
 static const char *crc_list(zdm_lower_ctx *cx, const mysq_shadow *sh, const zdm_value *conv)
 {
     const zdm_table *t = sh->after;
@@ -42,10 +46,13 @@ static const char *crc_list(zdm_lower_ctx *cx, const mysq_shadow *sh, const zdm_
     zdm_buf_init(&b, cx->arena);
     for (size_t i = 0; i < t->ncols; i++) {
         const char *c = t->cols[i]->name;
-        const char *v = conv && sh->col && strcmp(c, sh->col->name) == 0
+        bool changed = sh->col && strcmp(c, sh->col->name) == 0;
+        const char *v = conv && changed
                             ? zdm_sqlf_str(cx->arena, MQ(cx), "%R", mysq_value(cx, conv))
                             : zdm_sqlf_str(cx->arena, MQ(cx), "zdm_row.%I", c);
-        zdm_buf_printf(&b, "%s%s, ISNULL(%s)", i ? ", " : "", v, v);
+        zdm_buf_printf(&b, "%s%s", i ? ", " : "", v);
+        if (changed || !t->cols[i]->not_null)
+            zdm_buf_printf(&b, ", ISNULL(%s)", v);
     }
     return zdm_buf_cstr(&b);
 }
@@ -179,13 +186,14 @@ static const char *procedure_sql(zdm_lower_ctx *cx, const mysq_shadow *sh, uint6
 
 const char *mysq_shadow_copied_sql(zdm_lower_ctx *cx, const mysq_shadow *sh)
 {
-    const char *msg = zdm_sprintf(cx->arena, "zdm: the copy into %s has not finished: run the "
-                                  "backfill phase first", sh->nw);
+    /* MESSAGE_TEXT holds 128 characters: the table is named by the step. */
     return zdm_sqlf_str(cx->arena, MQ(cx),
                         "IF NOT EXISTS (SELECT 1 FROM %I WHERE id = 1 AND hi = " KEY_MAX ") THEN\n"
-                        "                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = %L;\n"
-                        "            END IF",
-                        sh->cur, msg);
+                        "                    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
+                        "'zdm: the copy into the shadow table has not finished: run the backfill "
+                        "phase first';\n"
+                        "                END IF",
+                        sh->cur);
 }
 
 void mysq_shadow_copy_step(zdm_lower_ctx *cx, const mysq_shadow *sh)

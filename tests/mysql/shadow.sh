@@ -252,7 +252,7 @@ my $db <"$tmp/items/plan/phases/01-expand.forward.sql" >"$tmp/b3.log" 2>&1 &&
 	my $db <"$tmp/items/plan/phases/02-backfill.forward.sql" >>"$tmp/b3.log" 2>&1
 expect_rc badcopy-script-stops 1 $? "$tmp/b3.log" 'ERROR 1644 (45000) .*zdm: copy check failed at keys [0-9]*\.\.[0-9]* (count or checksum differs)'
 my $db <"$tmp/items/plan/phases/03-validate.forward.sql" >"$tmp/b4.log" 2>&1
-expect_rc badcopy-script-no-cut-over 1 $? "$tmp/b4.log" 'the copy into zdm_new_items has not finished'
+expect_rc badcopy-script-no-cut-over 1 $? "$tmp/b4.log" 'the copy into the shadow table has not finished'
 q $db "UPDATE items SET note = 'short' WHERE id = 60000"
 my $db <"$tmp/items/plan/phases/02-backfill.forward.sql" >"$tmp/b5.log" 2>&1 &&
 	my $db <"$tmp/items/plan/phases/03-validate.forward.sql" >>"$tmp/b5.log" 2>&1
