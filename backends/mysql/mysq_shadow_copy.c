@@ -32,6 +32,40 @@
 
 #define KEY_MAX "9223372036854775807"
 
+typedef enum { FAM_OTHER, FAM_NUMBER, FAM_DATETIME, FAM_TIME } family;
+
+static family family_of(const zdm_coltype *t)
+{
+    switch (t->kind) {
+    case ZDM_TY_BOOLEAN: case ZDM_TY_SMALLINT: case ZDM_TY_INT: case ZDM_TY_BIGINT:
+    case ZDM_TY_REAL: case ZDM_TY_DOUBLE: case ZDM_TY_NUMERIC:
+        return t->array ? FAM_OTHER : FAM_NUMBER;
+    case ZDM_TY_DATE: case ZDM_TY_TIMESTAMP: case ZDM_TY_TIMESTAMPTZ:
+        return t->array ? FAM_OTHER : FAM_DATETIME;
+    case ZDM_TY_TIME:
+        return t->array ? FAM_OTHER : FAM_TIME;
+    default:
+        return FAM_OTHER;
+    }
+}
+
+/* The changed column's value `v` in a form both types write alike, when the
+ * change is a plain cast within one family (INT to DECIMAL(12,2) writes 5 as
+ * 5.00, DATE to DATETIME adds 00:00:00): the value, not its spelling, is
+ * compared. Never across families or through `using`: CAST('abc' AS DECIMAL)
+ * is 0, the very value INSERT IGNORE would store for it, so the check would
+ * pass a value the conversion lost. DECIMAL(65,30) holds every integer and
+ * the fraction of every DECIMAL exactly. */
+static const char *canon(zdm_lower_ctx *cx, const mysq_shadow *sh, const char *v)
+{
+    family f = family_of(&sh->col->type);
+    if (sh->using_ || f == FAM_OTHER || f != family_of(&sh->op->old_col->type))
+        return v;
+    return zdm_sprintf(cx->arena, "CAST(%s AS %s)", v,
+                       f == FAM_NUMBER ? "DECIMAL(65,30)"
+                       : f == FAM_DATETIME ? "DATETIME(6)" : "TIME(6)");
+}
+
 /* "v, ..." over the shadow's columns read from zdm_row (the changed one
  * through `conv`), each that can be NULL followed by ISNULL(v): CONCAT_WS
  * skips NULLs, so the marker tells a NULL from an empty string and keeps the
@@ -50,7 +84,7 @@ static const char *crc_list(zdm_lower_ctx *cx, const mysq_shadow *sh, const zdm_
         const char *v = conv && changed
                             ? zdm_sqlf_str(cx->arena, MQ(cx), "%R", mysq_value(cx, conv))
                             : zdm_sqlf_str(cx->arena, MQ(cx), "zdm_row.%I", c);
-        zdm_buf_printf(&b, "%s%s", i ? ", " : "", v);
+        zdm_buf_printf(&b, "%s%s", i ? ", " : "", changed ? canon(cx, sh, v) : v);
         if (changed || !t->cols[i]->not_null)
             zdm_buf_printf(&b, ", ISNULL(%s)", v);
     }
