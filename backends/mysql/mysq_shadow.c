@@ -441,7 +441,7 @@ static void check_pre(zdm_lower_ctx *cx, const zdm_op *op, zdm_step *s)
              zdm_sprintf(cx->arena, "NOT EXISTS (%s)", bad));
     zdm_step_risk(cx->plan, s, ZDM_RISK_CONSTRAINT_FAIL,
                   "An existing row that fails the check is skipped by the copy, and the "
-                  "cut-over stops on the count comparison.",
+                  "copy stops at that row's range on the count comparison.",
                   zdm_sprintf(cx->arena, "Run verify_pre.sql first; list the rows with %s;", bad));
 }
 
