@@ -15,6 +15,7 @@
 #   ZDM_MODE          run: `zdm run DIR --db mysql://root@localhost/DB?socket=SOCK --yes`;
 #                     client: each phases/*.forward.sql with the mariadb client
 #                     (default run)
+#   ZDM_RUN_FLAGS     more `zdm run` flags for ZDM_MODE=run (e.g. "--batch-ms 50-100")
 #   BENCH_RATE        offered transactions a second, all sessions (default 500)
 #   BENCH_CLIENTS     writer sessions (default 4)
 #   BENCH_INSERT_PCT  percent of transactions that insert (default 20)
@@ -128,7 +129,9 @@ change() { # VARIANT DB LOG
 			# The plan stops (3) at its deploy checkpoint before contract:
 			# the application is the same here, so contract follows at once.
 			rc=0
-			"$ZDM" run "$OUT/plan" --db "mysql://root@localhost/$2?socket=$sock" --yes >"$3" 2>&1 || rc=$?
+			# shellcheck disable=SC2086 # ZDM_RUN_FLAGS is a list of flags
+			"$ZDM" run "$OUT/plan" --db "mysql://root@localhost/$2?socket=$sock" --yes \
+				${ZDM_RUN_FLAGS:-} >"$3" 2>&1 || rc=$?
 			[ $rc = 3 ] && { "$ZDM" run "$OUT/plan" --db "mysql://root@localhost/$2?socket=$sock" \
 				--phase contract --yes >>"$3" 2>&1 || rc=$?; [ $rc = 3 ] && rc=0; }
 			return $rc
@@ -190,7 +193,7 @@ for v in $VARIANTS; do
 	max=$(tail -n 1 "$OUT/$v.lat")
 	secs=$(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.1f", (b - a) / 1000 }')
 	pct=$(awk -v c="$committed" -v o="$offered" 'BEGIN { printf "%.0f%%", o ? 100 * c / o : 0 }')
-	label=$v; [ "$v" = zdm ] && label="zdm ($MODE)"; [ $ok = yes ] || label="$label (FAILED)"
+	label=$v; [ "$v" = zdm ] && label="zdm ($MODE${ZDM_RUN_FLAGS:+ $ZDM_RUN_FLAGS})"; [ $ok = yes ] || label="$label (FAILED)"
 	printf '| %s | %s | %s | %.0f | %.0f | %s (%s/%s) | %s | %s | %s |\n' "$label" "$ROWS" "$secs" \
 		"${max:-0}" "${p99:-0}" "$pct" "$committed" "$offered" "$failed" "$lost" "$stall" >>"$report"
 	my -e "DROP DATABASE \`$db\`"

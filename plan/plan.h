@@ -119,8 +119,8 @@ typedef struct zdm_backfill_spec {
     const char **key_cols;   /* decoded names */
     const char **key_types;  /* the target's type names */
     size_t nkeys;
-    const char *set_sql;     /* "col = (expr), ..." */
-    const char *filter_sql;  /* rows left to do: "col IS DISTINCT FROM (expr) ..." */
+    const char *set_sql;     /* "col = (expr), ..."; NULL: the walk is no UPDATE */
+    const char *filter_sql;  /* rows left to do: "col IS DISTINCT FROM (expr) ..." (or NULL) */
     uint64_t batch;
     int64_t pause_ms;
     /* The same walk for the runtime's batch runner (runtime/backfill.c), in
@@ -144,9 +144,28 @@ typedef struct zdm_backfill_spec {
      *                               the walk may run with triggers off
      *   quiet_sql  ()            -> the session setting that turns them off
      *                               (the runtime resets the session after the
-     *                               walk); both NULL where that is not safe */
+     *                               walk); both NULL where that is not safe
+     * For a walk whose batch is more than one statement (NULL/false for a
+     * plain UPDATE walk; only written to plan.json when set):
+     *   check_sql  (lo, to)      -> one row, one boolean, run in the batch's
+     *                               transaction after batch_sql: false (or
+     *                               NULL) rolls the batch back and stops the
+     *                               walk, saying check_what and the keys
+     *   check_what               -> what a failed check means, a sentence
+     *   after_sql  (lo, to)      -> one more statement of the batch's
+     *                               transaction, after the check (e.g. a
+     *                               cursor that triggers read)
+     *   open_end                 -> the walk's last batch (to = the key read
+     *                               by max_sql) runs batch/check/after with
+     *                               to NULL: every key after lo, so rows
+     *                               inserted since the walk started are
+     *                               taken too (nothing else handles them);
+     *                               an empty table still gets that one
+     *                               batch (NULL, NULL) */
     const char *max_sql, *next_sql, *batch_sql, *vacuum_sql;
     const char *quiet_check_sql, *quiet_sql;
+    const char *check_sql, *check_what, *after_sql;
+    bool open_end;
 } zdm_backfill_spec;
 
 typedef zdm_vec(zdm_check) zdm_check_vec;

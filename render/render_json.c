@@ -146,6 +146,15 @@ static void backfill(json *j, const zdm_backfill_spec *sp)
     kstr(j, "vacuum_sql", sp->vacuum_sql);
     kstr(j, "quiet_check_sql", sp->quiet_check_sql);
     kstr(j, "quiet_sql", sp->quiet_sql);
+    /* Only where a walk has them, so every other plan.json stays as it was. */
+    if (sp->check_sql)
+        kstr(j, "check_sql", sp->check_sql);
+    if (sp->check_what)
+        kstr(j, "check_what", sp->check_what);
+    if (sp->after_sql)
+        kstr(j, "after_sql", sp->after_sql);
+    if (sp->open_end)
+        kbool(j, "open_end", true);
     close_(j, '}');
 }
 

@@ -15,6 +15,14 @@
  * - A batch that meets lock_not_available or a deadlock is rolled back and
  *   retried with the plan's capped, jittered backoff; the walk stops with the
  *   error when the retries run out.
+ * - A walk whose batch is more than one statement (a copy into a shadow
+ *   table) runs, in the same transaction, the plan's check_sql after the
+ *   batch (false: rolled back, the walk stops for good, no retry: the rows
+ *   are locked, so the answer would be the same) and its after_sql (the
+ *   copy's cursor). With open_end the last batch runs those statements with
+ *   no upper key, so rows inserted since the walk started are taken too, and
+ *   an empty table still gets that one batch; the cursor recorded in the
+ *   state table is still the walk's upper key, so a rerun finds nothing left.
  * - During the walk the first SIGINT/SIGTERM waits for the statement in
  *   progress (a batch: its COMMIT); the walk then stops (rt_interrupted); a
  *   second signal cancels the statement at once.
@@ -50,6 +58,7 @@ typedef struct walk {
     bool vac_due;                  /* a group ended while the last vacuum still ran */
     uint64_t vac_late;             /* groups that ended while a vacuum still ran */
     bool quiet;                    /* the batches run with the table's triggers off */
+    bool check_failed;             /* a batch failed the plan's check: no retry */
     rt_vacuum *bg;                 /* the vacuums beside the batches, or NULL */
     int64_t total;
     double t0, last_shown, last_check, lag;
@@ -190,20 +199,54 @@ static bool throttle(walk *w)
     return true;
 }
 
+static bool is_true(const char *v)
+{
+    return v && (strcmp(v, "1") == 0 || strcmp(v, "t") == 0 || strcmp(v, "true") == 0);
+}
+
+/* The plan's check of the batch just done, and its after_sql, in the batch's
+ * transaction; bp: the batch's (lo, to) as its statements take them. */
+static bool check_and_after(walk *w, const char *const *bp, const char **err)
+{
+    rt_session *s = w->s;
+    const rt_driver *d = s->d;
+    rt_rows r;
+    if (w->bf->check_sql) {
+        if (!d->query(s->c, s->a, w->bf->check_sql, 2, bp, &r, err))
+            return false;
+        if (!is_true(cell(&r, 0))) {
+            w->check_failed = true;
+            *err = zdm_sprintf(s->a, "backfill %s: the batch after key %s up to key %s failed "
+                                     "its check: %s; the batch is rolled back (nothing of it is "
+                                     "committed) and the walk stops",
+                               w->bf->table, bp[0] ? bp[0] : "(start)",
+                               bp[1] ? bp[1] : "(the last, with every row inserted since)",
+                               w->bf->check_what ? w->bf->check_what : "the check is false");
+            return false;
+        }
+    }
+    return !w->bf->after_sql || d->query(s->c, s->a, w->bf->after_sql, 2, bp, &r, err);
+}
+
 /* One batch (cursor, to] in its own transaction with the cursor; *rows: the
- * rows it updated. On failure it is rolled back and *err set. */
+ * rows it updated. With open_end, the walk's last batch (to = hi, or the one
+ * batch of an empty table) runs its statements with no upper key. On failure
+ * it is rolled back and *err set. */
 static bool one_batch(walk *w, const char *to, uint64_t *rows, const char **err)
 {
     rt_session *s = w->s;
     const rt_driver *d = s->d;
     const char *ms = zdm_sprintf(s->a, "%lld", (long long)w->st->lock_timeout_ms);
-    const char *bp[] = {w->cursor, to};
+    bool last = w->bf->open_end && (!to || (w->hi && strcmp(to, w->hi) == 0));
+    const char *bp[] = {w->cursor, last ? NULL : to};
     rt_rows r;
     bool ok = d->query(s->c, s->a, d->state->tx_begin, 0, NULL, &r, err);
     if (ok && w->st->lock_timeout_ms > 0)
         ok = d->query(s->c, s->a, d->state->tx_lock_timeout, 1, &ms, &r, err);
     if (ok && (ok = d->query(s->c, s->a, w->bf->batch_sql, 2, bp, &r, err)))
         *rows = r.affected;
+    if (ok)
+        ok = check_and_after(w, bp, err);
     if (ok) {
         const char *n = zdm_sprintf(s->a, "%llu", (unsigned long long)*rows);
         const char *sz = zdm_sprintf(s->a, "%llu", (unsigned long long)w->size);
@@ -231,14 +274,18 @@ static bool batch_retried(walk *w, const char *to, uint64_t *rows, const char **
     for (unsigned attempt = 1;; attempt++) {
         if (one_batch(w, to, rows, err))
             return true;
+        if (w->check_failed)
+            return false;
         rt_err_kind k = s->d->last_error(s->c);
         if ((k != RT_ERR_LOCK && k != RT_ERR_DEADLOCK) || attempt >= s->p->lock_retries ||
             rt_interrupted())
             return false;
         double ms = rt_backoff_ms(s->p, (int)attempt, (double)rand() / RAND_MAX);
-        say(w, zdm_sprintf(s->a, "backfill %s: batch after key %s: lock not available or "
-                                 "deadlock, retry %u of %u in %.0f ms", w->bf->table,
-                           w->cursor ? w->cursor : "(start)", attempt, s->p->lock_retries - 1, ms));
+        say(w, zdm_sprintf(s->a, "backfill %s: batch after key %s: %s, retry %u of %u in %.0f ms",
+                           w->bf->table, w->cursor ? w->cursor : "(start)",
+                           k == RT_ERR_DEADLOCK ? "deadlock (the server rolled the batch back)"
+                                                : "lock not available",
+                           attempt, s->p->lock_retries - 1, ms));
         if (!nap(ms))
             return false;
     }
@@ -271,9 +318,11 @@ static bool begin_walk(walk *w, bool resumed, const char **err)
     w->hi = cell(&r, 0);
     const char *sz = zdm_sprintf(s->a, "%llu", (unsigned long long)w->size);
     const char *p[] = {s->p->hash, w->st->id, w->hi, sz};
-    printf("zdm: backfill %s: keys up to %s (the last key now; rows written later are the sync "
-           "trigger's or the application's), batches of %llu to start\n", w->bf->table,
-           w->hi ? w->hi : "(none: the table is empty)", (unsigned long long)w->size);
+    printf("zdm: backfill %s: keys up to %s (the last key now; %s), batches of %llu to start\n",
+           w->bf->table, w->hi ? w->hi : "(none: the table is empty)",
+           w->bf->open_end ? "the last batch also takes every key inserted after it"
+                           : "rows written later are the sync trigger's or the application's",
+           (unsigned long long)w->size);
     return s->d->query(s->c, s->a, s->d->state->bf_start, 4, p, &r, err);
 }
 
@@ -468,23 +517,37 @@ static bool vacuum_end(walk *w, bool ok, const char **err)
     return ok;
 }
 
-/* The walk's loop: next upper key, throttles, batch, adapt, progress, pause. */
+/* With open_end: the open-ended last batch has run (the cursor is at the
+ * upper key; for an empty table, its one batch is done). */
+static bool last_done(const walk *w)
+{
+    return w->hi ? w->cursor && strcmp(w->cursor, w->hi) == 0 : w->batches > 0;
+}
+
+/* The walk's loop: next upper key, throttles, batch, adapt, progress, pause.
+ * With open_end, the walk ends with the open-ended batch even when the row
+ * at the upper key was deleted meanwhile (next_sql then runs out first). */
 static bool walk_batches(walk *w, const char **err)
 {
     rt_session *s = w->s;
     int64_t pause = s->o.pause_ms >= 0 ? s->o.pause_ms : w->bf->pause_ms;
     uint64_t lo_size = w->size, hi_size = w->size;
-    while (w->hi) {
+    while (w->hi || w->bf->open_end) {
         if (rt_interrupted() || !throttle(w))
             break;
         const char *n = zdm_sprintf(s->a, "%llu", (unsigned long long)w->size);
         const char *np[] = {w->cursor, w->hi, n};
         rt_rows r;
-        if (!s->d->query(s->c, s->a, w->bf->next_sql, 3, np, &r, err))
+        const char *to = NULL;
+        if (w->hi && !s->d->query(s->c, s->a, w->bf->next_sql, 3, np, &r, err))
             return false;
-        const char *to = cell(&r, 0);
-        if (!to)
-            break;
+        if (w->hi)
+            to = cell(&r, 0);
+        if (!to) {
+            if (!w->bf->open_end || last_done(w))
+                break;
+            to = w->hi; /* NULL for an empty table */
+        }
         double t = now_s();
         uint64_t rows = 0;
         if (!batch_retried(w, to, &rows, err))

@@ -87,6 +87,11 @@ static const rt_backfill *backfill(reader *r, const rt_json *s, const char *wher
     bf->quiet_check_sql = rt_json_get(b, "quiet_check_sql")
                               ? str(r, b, "quiet_check_sql", true, where) : NULL;
     bf->quiet_sql = rt_json_get(b, "quiet_sql") ? str(r, b, "quiet_sql", true, where) : NULL;
+    /* present only for walks whose batch is more than one statement */
+    bf->check_sql = rt_json_get(b, "check_sql") ? str(r, b, "check_sql", true, where) : NULL;
+    bf->check_what = rt_json_get(b, "check_what") ? str(r, b, "check_what", true, where) : NULL;
+    bf->after_sql = rt_json_get(b, "after_sql") ? str(r, b, "after_sql", true, where) : NULL;
+    bf->open_end = rt_json_get(b, "open_end") && boolean(r, b, "open_end", where);
     bf->batch = (uint64_t)num(r, b, "batch", 1e12, where);
     bf->pause_ms = num(r, b, "pause_ms", 3.6e6, where);
     if (bf->batch < 1 && !r->err)

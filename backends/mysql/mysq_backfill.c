@@ -182,11 +182,11 @@ static const char *todo_sql(zdm_lower_ctx *cx, const zdm_op *op)
     return zdm_buf_cstr(&b);
 }
 
-/* The walk of `zdm run` (runtime/backfill.c) as the spec's three statements
- * in the MySQL driver's parameter syntax (runtime/drv_mysql.c): ?N is a text
- * literal, cast to the integer key so the comparison and the order are the
- * key's; ?iN an integer (LIMIT takes no expression). */
-static void native_walk(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const char *tn, const char *pk)
+/* The walk of `zdm run` (runtime/backfill.c) over an integer key: max_sql
+ * and next_sql in the MySQL driver's parameter syntax (runtime/drv_mysql.c):
+ * ?N is a text literal, cast to the integer key so the comparison and the
+ * order are the key's; ?iN an integer (LIMIT takes no expression). */
+void mysq_walk_keys(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const char *tn, const char *pk)
 {
     const char *range = zdm_sqlf_str(cx->arena, MQ(cx),
                                      "(?1 IS NULL OR %I > CAST(?1 AS SIGNED))"
@@ -198,6 +198,15 @@ static void native_walk(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const char *tn
                                 "SELECT CAST(zdm_k AS CHAR) AS zdm_last FROM (SELECT %I AS zdm_k"
                                 " FROM %I WHERE %s ORDER BY %I LIMIT ?i3) AS zdm_batch"
                                 " ORDER BY zdm_k DESC LIMIT 1", pk, tn, range, pk);
+}
+
+/* The backfill's walk: the keys, and one UPDATE per batch. */
+static void native_walk(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const char *tn, const char *pk)
+{
+    mysq_walk_keys(cx, sp, tn, pk);
+    const char *range = zdm_sqlf_str(cx->arena, MQ(cx),
+                                     "(?1 IS NULL OR %I > CAST(?1 AS SIGNED))"
+                                     " AND %I <= CAST(?2 AS SIGNED)", pk, pk);
     sp->batch_sql = zdm_sqlf_str(cx->arena, MQ(cx), "UPDATE %I SET %s WHERE %s AND %s", tn,
                                  sp->set_sql, range, sp->filter_sql);
 }

@@ -172,6 +172,34 @@ int mysq_lower_shadow(zdm_lower_ctx *cx, const zdm_op *op);
 /* "DROP CONSTRAINT c" (MariaDB) or "DROP CHECK c" (MySQL). */
 const char *mysq_drop_check_clause(zdm_lower_ctx *cx, const char *name);
 
+/* ---- mysq_shadow.c, mysq_shadow_copy.c: the shadow-table plan ---------------- */
+
+/* One shadow-table change: the table T and its helpers zdm_new_T (the
+ * shadow), zdm_old_T, zdm_spare_T, zdm_ph_T and zdm_cur_T (the copy's
+ * cursor: the mirror triggers leave rows at or past it to the copy). */
+typedef struct mysq_shadow {
+    const zdm_op *op;
+    const char *t, *nw, *old, *spare, *ph, *cur; /* table names */
+    const char *pk;
+    const zdm_table *after;                       /* the shadow's shape */
+    const zdm_column *col;                        /* the retyped column, or NULL */
+    const zdm_value *using_, *revert;             /* its conversions (NULL: the cast) */
+} mysq_shadow;
+
+/* The shadow's columns as a list: bare names, or the values of a row read
+ * from `src` (NEW., or a table alias) with the changed column through `conv`
+ * when there is one. */
+const char *mysq_shadow_list(zdm_lower_ctx *cx, const mysq_shadow *sh, const char *src,
+                             const zdm_value *conv);
+/* The copy step (backfill phase): the script's procedure and the native walk,
+ * both checking each chunk in its own transaction. */
+void mysq_shadow_copy_step(zdm_lower_ctx *cx, const mysq_shadow *sh);
+/* max_sql and next_sql of a native walk over the integer key `pk` of `tn`
+ * (mysq_backfill.c). */
+void mysq_walk_keys(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const char *tn, const char *pk);
+/* The cut-over's guard: the copy has finished (its cursor is at the end). */
+const char *mysq_shadow_copied_sql(zdm_lower_ctx *cx, const mysq_shadow *sh);
+
 /* ---- mysq_shadow_fk.c: foreign keys around the shadow ------------------------ */
 
 /* zdm_<name>: a foreign key's name on the shadow while the original holds it. */

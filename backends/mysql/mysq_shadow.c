@@ -11,18 +11,16 @@
  *
  * Tables, for T: zdm_new_T (the shadow, in the new shape), zdm_old_T (a
  * placeholder until the swap, the original after it), zdm_spare_T (an empty
- * shadow) and zdm_ph_T (the placeholder after the swap).
- *   expand    create the three helper tables; AFTER INSERT/UPDATE/DELETE
+ * shadow), zdm_ph_T (the placeholder after the swap) and zdm_cur_T (the
+ * copy's cursor).
+ *   expand    create the helper tables; AFTER INSERT/UPDATE/DELETE
  *             triggers on T that REPLACE/DELETE the row in zdm_new_T;
- *   backfill  copy T into zdm_new_T by primary-key ranges, one INSERT IGNORE
- *             ... SELECT per range (it share-locks the range's rows in T, so a
- *             concurrent write waits for it and its trigger then overwrites
- *             the copied row with the newer one);
- *   validate  the cut-over, in the retry procedure: compare T and zdm_new_T
- *             (row count and a CRC32 checksum of the converted rows, in one
- *             SELECT ... INTO, i.e. one snapshot without locks: the same
- *             comparison as an IF condition share-locks every row) and stop
- *             if they differ; create
+ *   backfill  copy T into zdm_new_T by primary-key ranges, each range
+ *             copied, checked against the shadow and handed to the triggers
+ *             in one transaction (mysq_shadow_copy.c);
+ *   validate  the cut-over, in the retry procedure: stop unless the copy
+ *             has ended (its cursor row; every range was checked as it was
+ *             copied, so no table is read again here); create
  *             the reverse triggers on zdm_new_T (they write into zdm_old_T);
  *             then one RENAME TABLE of four pairs:
  *               zdm_old_T -> zdm_ph_T, T -> zdm_old_T, zdm_new_T -> T,
@@ -41,20 +39,9 @@
 
 #include <string.h>
 
-typedef struct shadow {
-    const zdm_op *op;
-    const char *t, *nw, *old, *spare, *ph, *cur; /* table names */
-    const char *pk;
-    const zdm_table *after;                       /* the shadow's shape */
-    const zdm_column *col;                        /* the retyped column, or NULL */
-    const zdm_value *using_, *revert;             /* its conversions (NULL: the cast) */
-} shadow;
-
-/* The table's columns as a list: bare names, or the values of a row read from
- * `src` (NEW., or a table alias) with the changed column through `conv`
- * (`using` or `revert`, written over the row's columns) when there is one. */
-static const char *list(zdm_lower_ctx *cx, const shadow *sh, const char *src,
-                        const zdm_value *conv)
+/* `conv` is `using` or `revert`, written over the row's columns. */
+const char *mysq_shadow_list(zdm_lower_ctx *cx, const mysq_shadow *sh, const char *src,
+                             const zdm_value *conv)
 {
     const zdm_table *t = sh->after;
     zdm_buf b;
@@ -73,21 +60,21 @@ static const char *list(zdm_lower_ctx *cx, const shadow *sh, const char *src,
 
 /* The row a trigger writes: NEW's values, converted when `conv` is given
  * (over a one-row derived table, so `conv` can name the columns bare). */
-static const char *new_row(zdm_lower_ctx *cx, const shadow *sh, const zdm_value *conv)
+static const char *new_row(zdm_lower_ctx *cx, const mysq_shadow *sh, const zdm_value *conv)
 {
     if (!conv)
-        return zdm_sprintf(cx->arena, "VALUES (%s)", list(cx, sh, "NEW.", NULL));
+        return zdm_sprintf(cx->arena, "VALUES (%s)", mysq_shadow_list(cx, sh, "NEW.", NULL));
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
     const zdm_table *t = sh->after;
     for (size_t i = 0; i < t->ncols; i++)
         zdm_sqlf(&b, MQ(cx), "%sNEW.%I AS %I", i ? ", " : "", t->cols[i]->name, t->cols[i]->name);
     return zdm_sqlf_str(cx->arena, MQ(cx), "SELECT %s FROM (SELECT %s) AS zdm_row",
-                        list(cx, sh, "zdm_row.", conv), zdm_buf_cstr(&b));
+                        mysq_shadow_list(cx, sh, "zdm_row.", conv), zdm_buf_cstr(&b));
 }
 
 /* The changed column's value from NEW, converted by `conv`. */
-static const char *new_value(zdm_lower_ctx *cx, const shadow *sh, const zdm_value *conv)
+static const char *new_value(zdm_lower_ctx *cx, const mysq_shadow *sh, const zdm_value *conv)
 {
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
@@ -101,7 +88,7 @@ static const char *new_value(zdm_lower_ctx *cx, const shadow *sh, const zdm_valu
 /* "c = NEW.c, ..." for an UPDATE of the row by its key: an UPDATE locks only
  * that record, where a REPLACE (delete and insert) also locks the gap
  * beside it, which the copy may be inserting into. */
-static const char *set_list(zdm_lower_ctx *cx, const shadow *sh, const zdm_value *conv)
+static const char *set_list(zdm_lower_ctx *cx, const mysq_shadow *sh, const zdm_value *conv)
 {
     const zdm_table *t = sh->after;
     zdm_buf b;
@@ -141,17 +128,17 @@ static const char *trigger_ddl(zdm_lower_ctx *cx, const char *const *stmts, size
     return zdm_sprintf(cx->arena, "DELIMITER $$\n%sDELIMITER ;\n", zdm_buf_cstr(&b));
 }
 
-static const char *trig(zdm_lower_ctx *cx, const char *tag, const shadow *sh, const char *ev)
+static const char *trig(zdm_lower_ctx *cx, const char *tag, const mysq_shadow *sh, const char *ev)
 {
     return zdm_sprintf(cx->arena, "zdm_%s_%s_%s", tag, sh->t, ev);
 }
 
 /* AFTER triggers on `on` that keep `to` in step (rows converted by `conv`). */
-static const char *mirror_sql(zdm_lower_ctx *cx, const shadow *sh, const char *on,
+static const char *mirror_sql(zdm_lower_ctx *cx, const mysq_shadow *sh, const char *on,
                               const char *to, const char *tag, const zdm_value *conv,
                               bool cursor)
 {
-    const char *names = list(cx, sh, NULL, NULL), *row = new_row(cx, sh, conv);
+    const char *names = mysq_shadow_list(cx, sh, NULL, NULL), *row = new_row(cx, sh, conv);
     const char *ins = trig(cx, tag, sh, "ins"), *upd = trig(cx, tag, sh, "upd"),
                *del = trig(cx, tag, sh, "del");
     /* Rows at or past the copy's cursor are left to the copy, which reads
@@ -188,7 +175,7 @@ static const char *mirror_sql(zdm_lower_ctx *cx, const shadow *sh, const char *o
     return trigger_ddl(cx, stmts, 6);
 }
 
-static const char *drop_mirror_sql(zdm_lower_ctx *cx, const shadow *sh, const char *tag)
+static const char *drop_mirror_sql(zdm_lower_ctx *cx, const mysq_shadow *sh, const char *tag)
 {
     const char *stmts[] = {
         zdm_sqlf_str(cx->arena, MQ(cx), "DROP TRIGGER IF EXISTS %I", trig(cx, tag, sh, "ins")),
@@ -207,7 +194,7 @@ static const char *drop_tables_sql(zdm_lower_ctx *cx, const char *const *names, 
     return zdm_buf_cstr(&b);
 }
 
-static const char *create_shadow_sql(zdm_lower_ctx *cx, const shadow *sh)
+static const char *create_shadow_sql(zdm_lower_ctx *cx, const mysq_shadow *sh)
 {
     const zdm_table *nt = mysq_shadow_shape(cx, sh->after, sh->nw);
     return zdm_sqlf_str(cx->arena, MQ(cx),
@@ -220,86 +207,21 @@ static const char *create_shadow_sql(zdm_lower_ctx *cx, const shadow *sh)
                         sh->cur, sh->cur);
 }
 
-static const char *copy_sql(zdm_lower_ctx *cx, const shadow *sh, uint64_t batch)
-{
-    const zdm_plan_defaults *d = &cx->plan->defaults;
-    zdm_buf b;
-    zdm_buf_init(&b, cx->arena);
-    zdm_buf_puts(&b, "DROP PROCEDURE IF EXISTS zdm_step;\nDELIMITER $$\n"
-                     "CREATE PROCEDURE zdm_step()\nBEGIN\n"
-                     "    DECLARE zdm_lo, zdm_max BIGINT;\n"
-                     "    DECLARE zdm_tries INT DEFAULT 0;\n");
-    zdm_sqlf(&b, MQ(cx),
-             "    SELECT coalesce(min(%I), 0), coalesce(max(%I), -1) INTO zdm_lo, zdm_max FROM "
-             "%I;\n",
-             sh->pk, sh->pk, sh->t);
-    zdm_buf_puts(&b, "    WHILE zdm_lo <= zdm_max DO\n        BEGIN\n"
-                     "            DECLARE EXIT HANDLER FOR 1205, 1213\n            BEGIN\n"
-                     "                ROLLBACK;\n"
-                     "                SET zdm_tries = zdm_tries + 1;\n");
-    zdm_buf_printf(&b,
-                   "                IF zdm_tries > %u THEN RESIGNAL; END IF;\n"
-                   "                DO SLEEP(LEAST(%.3f, %.3f * POW(2, zdm_tries - 1)) * "
-                   "(0.5 + RAND() / 2));\n            END;\n",
-                   d->retries, (double)d->retry_cap_ms / 1000.0,
-                   (double)d->retry_base_ms / 1000.0);
-    /* The last range is open-ended and moves the cursor past every key:
-     * rows inserted meanwhile wait for it (its share lock reaches the end of
-     * the index), and every later write goes through the triggers. */
-    const char *names = list(cx, sh, NULL, NULL);
-    const char *vals = list(cx, sh, "zdm_row.", sh->using_);
-    unsigned long long n = (unsigned long long)batch;
-    zdm_sqlf(&b, MQ(cx),
-             "            START TRANSACTION;\n"
-             "            IF zdm_lo + %llu <= zdm_max THEN\n"
-             "                INSERT IGNORE INTO %I (%s) SELECT %s FROM %I AS zdm_row FORCE INDEX (PRIMARY) WHERE %I >= "
-             "zdm_lo AND %I < zdm_lo + %llu LOCK IN SHARE MODE;\n"
-             "                UPDATE %I SET hi = zdm_lo + %llu WHERE id = 1;\n"
-             "            ELSE\n"
-             "                INSERT IGNORE INTO %I (%s) SELECT %s FROM %I AS zdm_row FORCE INDEX (PRIMARY) WHERE %I >= "
-             "zdm_lo LOCK IN SHARE MODE;\n"
-             "                UPDATE %I SET hi = 9223372036854775807 WHERE id = 1;\n"
-             "            END IF;\n"
-             "            COMMIT;\n",
-             n, sh->nw, names, vals, sh->t, sh->pk, sh->pk, n, sh->cur, n, sh->nw, names, vals,
-             sh->t, sh->pk, sh->cur);
-    zdm_buf_printf(&b,
-                   "            SET zdm_lo = zdm_lo + %llu, zdm_tries = 0;\n        END;\n"
-                   "    END WHILE;\nEND$$\nDELIMITER ;\nCALL zdm_step();\n"
-                   "DROP PROCEDURE IF EXISTS zdm_step;\n",
-                   (unsigned long long)batch);
-    return zdm_buf_cstr(&b);
-}
-
-/* One statement, one snapshot: T's rows converted equal the shadow's. */
-static const char *same_cond(zdm_lower_ctx *cx, const shadow *sh, const char *from,
-                             const char *to, const zdm_value *conv)
-{
-    return zdm_sqlf_str(
-        cx->arena, MQ(cx),
-        "(SELECT count(*) FROM %I) = (SELECT count(*) FROM %I) AND "
-        "(SELECT coalesce(BIT_XOR(CRC32(CONCAT_WS('|', %s))), 0) FROM %I AS zdm_row) = "
-        "(SELECT coalesce(BIT_XOR(CRC32(CONCAT_WS('|', %s))), 0) FROM %I AS zdm_row)",
-        from, to, list(cx, sh, "zdm_row.", conv), from, list(cx, sh, "zdm_row.", NULL), to);
-}
-
 static const char *rename4(zdm_lower_ctx *cx, const char *const *p)
 {
     return zdm_sqlf_str(cx->arena, MQ(cx), "RENAME TABLE %I TO %I, %I TO %I, %I TO %I, %I TO %I",
                         p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
 }
 
-static const char *cutover_sql(zdm_lower_ctx *cx, const shadow *sh)
+static const char *cutover_sql(zdm_lower_ctx *cx, const mysq_shadow *sh)
 {
     const char *fwd[] = {sh->old, sh->ph, sh->t, sh->old, sh->nw, sh->t, sh->spare, sh->nw};
     zdm_name ph = {NULL, sh->ph};
-    const char *check = zdm_sqlf_str(
-        cx->arena, MQ(cx),
-        "SELECT (%s) INTO @zdm_same;\n"
-        "            IF NOT @zdm_same THEN\n                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
-        "'zdm: the shadow table differs from the table (count or checksum)';\n"
-        "            END IF;\n            %s",
-        same_cond(cx, sh, sh->t, sh->nw, sh->using_), rename4(cx, fwd));
+    /* Every range was checked as it was copied (mysq_shadow_copy.c), and the
+     * triggers keep the copied rows in step: only that the copy has ended is
+     * read here, one row, not the tables. */
+    const char *check = zdm_sprintf(cx->arena, "%s;\n                %s",
+                                    mysq_shadow_copied_sql(cx, sh), rename4(cx, fwd));
     return zdm_sprintf(cx->arena, "%s%s", mirror_sql(cx, sh, sh->nw, sh->old, "rev",
                                                      sh->revert, false),
                        mysq_ddl_sql(cx,
@@ -310,7 +232,7 @@ static const char *cutover_sql(zdm_lower_ctx *cx, const shadow *sh)
                                     check));
 }
 
-static const char *swap_back_sql(zdm_lower_ctx *cx, const shadow *sh)
+static const char *swap_back_sql(zdm_lower_ctx *cx, const mysq_shadow *sh)
 {
     const char *back[] = {sh->nw, sh->spare, sh->t, sh->nw, sh->old, sh->t, sh->ph, sh->old};
     zdm_name ph = {NULL, sh->ph};
@@ -372,7 +294,7 @@ static const char *blocker(zdm_lower_ctx *cx, const zdm_op *op)
     return NULL;
 }
 
-static zdm_step *expand_steps(zdm_lower_ctx *cx, const shadow *sh)
+static zdm_step *expand_steps(zdm_lower_ctx *cx, const mysq_shadow *sh)
 {
     const zdm_op *op = sh->op;
     const char *helpers[] = {sh->nw, sh->old, sh->spare, sh->ph, sh->cur};
@@ -421,28 +343,6 @@ static zdm_step *expand_steps(zdm_lower_ctx *cx, const shadow *sh)
     return s;
 }
 
-static void copy_step(zdm_lower_ctx *cx, const shadow *sh)
-{
-    const zdm_op *op = sh->op;
-    zdm_step *s = mysq_step(cx, op, ZDM_PHASE_BACKFILL,
-                            zdm_sprintf(cx->arena, "copy %s into %s", sh->t, sh->nw));
-    s->kind = ZDM_STEP_BACKFILL;
-    s->lock = "shared row locks of one primary-key range at a time";
-    s->lock_level = ZDM_LOCK_ROWS;
-    s->scans = true;
-    s->why = "One INSERT IGNORE ... SELECT per primary-key range: it share-locks the range's rows "
-             "while it copies them, and rows the triggers wrote first are kept (they are newer).";
-    mysq_estimate(cx, s, &op->table, op->rows, MYSQ_UPDATE_RPS, "batched copy");
-    s->forward = mysq_step_sql(cx, copy_sql(cx, sh, mysq_st(cx)->batch));
-    s->rollback = mysq_step_sql(cx, "-- nothing to undo here: the shadow table is dropped by "
-                                    "undoing its create step\n");
-    zdm_step_risk(cx->plan, s, ZDM_RISK_TABLE_REWRITE,
-                  "The shadow is a full second copy of the table: it needs that much free disk.",
-                  "Check free disk against the table's size first.");
-    zdm_step_risk(cx->plan, s, ZDM_RISK_REPLICA_LAG,
-                  "Every copied range is replicated.", "Watch Seconds_Behind_Master.");
-}
-
 /* The shape the cut-over leaves, for its post-check. */
 static const char *shape_cond(zdm_lower_ctx *cx, const zdm_op *op)
 {
@@ -451,17 +351,16 @@ static const char *shape_cond(zdm_lower_ctx *cx, const zdm_op *op)
     return mysq_cond_constraint(cx, &op->table, op->con->name, "CHECK", true);
 }
 
-static void cutover_step(zdm_lower_ctx *cx, const shadow *sh, const char *whatc)
+static void cutover_step(zdm_lower_ctx *cx, const mysq_shadow *sh, const char *whatc)
 {
     const zdm_op *op = sh->op;
     zdm_step *s = mysq_step(cx, op, ZDM_PHASE_VALIDATE,
                             zdm_sprintf(cx->arena, "cut over: swap %s in for %s", sh->nw, sh->t));
-    s->why = "One atomic RENAME TABLE of four pairs puts the shadow in the table's place after a "
-             "count and checksum comparison; reverse triggers keep the original in step, so a "
-             "rollback swaps back with nothing lost.";
+    s->why = "One atomic RENAME TABLE of four pairs puts the shadow in the table's place once the "
+             "copy has ended (each range was checked as it was copied); reverse triggers keep "
+             "the original in step, so a rollback swaps back with nothing lost.";
     s->lock = "exclusive metadata lock for the RENAME (brief)";
-    s->scans = true;
-    mysq_estimate(cx, s, &op->table, op->rows * 2, MYSQ_SCAN_RPS, "checksum scan of both tables");
+    s->est_note = "metadata change only (the RENAME; the copy's cursor is one row)";
     s->forward = mysq_step_sql(cx, cutover_sql(cx, sh));
     s->rollback = mysq_step_sql(cx, swap_back_sql(cx, sh));
     mysq_pre_long_trx(cx, s);
@@ -470,7 +369,7 @@ static void cutover_step(zdm_lower_ctx *cx, const shadow *sh, const char *whatc)
 
 /* After the contract phase the original is gone: a rollback changes the
  * table back in place (the type by a copy; a check is dropped in place). */
-static void contract_rollback(zdm_lower_ctx *cx, const shadow *sh, zdm_step *s)
+static void contract_rollback(zdm_lower_ctx *cx, const mysq_shadow *sh, zdm_step *s)
 {
     const zdm_op *op = sh->op;
     const char *gone = zdm_sprintf(cx->arena, "NOT %s",
@@ -505,7 +404,7 @@ static void contract_rollback(zdm_lower_ctx *cx, const shadow *sh, zdm_step *s)
                       "Keep the contract phase until the new type has been in use long enough.");
 }
 
-static void contract_steps(zdm_lower_ctx *cx, const shadow *sh)
+static void contract_steps(zdm_lower_ctx *cx, const mysq_shadow *sh)
 {
     const zdm_op *op = sh->op;
     zdm_step *s = mysq_step(cx, op, ZDM_PHASE_CONTRACT,
@@ -542,7 +441,7 @@ static void check_pre(zdm_lower_ctx *cx, const zdm_op *op, zdm_step *s)
              zdm_sprintf(cx->arena, "NOT EXISTS (%s)", bad));
     zdm_step_risk(cx->plan, s, ZDM_RISK_CONSTRAINT_FAIL,
                   "An existing row that fails the check is skipped by the copy, and the "
-                  "cut-over stops on the count comparison.",
+                  "copy stops at that row's range on the count comparison.",
                   zdm_sprintf(cx->arena, "Run verify_pre.sql first; list the rows with %s;", bad));
 }
 
@@ -551,7 +450,7 @@ int mysq_lower_shadow(zdm_lower_ctx *cx, const zdm_op *op)
     const char *why = blocker(cx, op);
     if (why)
         return refuse(cx, op, why);
-    shadow sh = {op, op->table.name, NULL, NULL, NULL, NULL, NULL, mysq_int_pk(op->before),
+    mysq_shadow sh = {op, op->table.name, NULL, NULL, NULL, NULL, NULL, mysq_int_pk(op->before),
                  op->after, op->col, op->using_, op->revert};
     sh.nw = zdm_sprintf(cx->arena, "zdm_new_%s", sh.t);
     sh.old = zdm_sprintf(cx->arena, "zdm_old_%s", sh.t);
@@ -565,7 +464,7 @@ int mysq_lower_shadow(zdm_lower_ctx *cx, const zdm_op *op)
     zdm_step *mirror = expand_steps(cx, &sh);
     if (!op->col)
         check_pre(cx, op, mirror);
-    copy_step(cx, &sh);
+    mysq_shadow_copy_step(cx, &sh);
     cutover_step(cx, &sh, whatc);
     mysq_shadow_children(cx, op, sh.old, sh.ph);
     contract_steps(cx, &sh);

@@ -287,7 +287,7 @@ expect_rc rowlock-expand 3 $? "$tmp/r0.log" 'stopped after phase expand'
 echo $! >"$tmp/rowlock.pid"
 sleep 0.5
 "$ZDM" run "$bf" --db "$(url $db)" >"$tmp/r1.log" 2>&1
-expect_rc rowlock-batch-retried 3 $? "$tmp/r1.log" 'lock not available or deadlock, retry 1 of'
+expect_rc rowlock-batch-retried 3 $? "$tmp/r1.log" 'lock not available, retry 1 of'
 wait "$(cat "$tmp/rowlock.pid")"; rm -f "$tmp/rowlock.pid"
 [ "$(wrong_rows $db)" = 0 ] && ok rowlock-every-row-right || fail rowlock-every-row-right "$(wrong_rows $db) rows wrong"
 

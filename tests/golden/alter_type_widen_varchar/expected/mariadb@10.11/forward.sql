@@ -90,10 +90,12 @@ DROP PROCEDURE IF EXISTS zdm_step;
 DELIMITER $$
 CREATE PROCEDURE zdm_step()
 BEGIN
-    DECLARE zdm_lo, zdm_max BIGINT;
+    DECLARE zdm_lo, zdm_last, zdm_start, zdm_max BIGINT;
     DECLARE zdm_tries INT DEFAULT 0;
-    SELECT coalesce(min(`id`), 0), coalesce(max(`id`), -1) INTO zdm_lo, zdm_max FROM `accounts`;
-    WHILE zdm_lo <= zdm_max DO
+    DECLARE zdm_same INT;
+    SELECT hi INTO zdm_lo FROM `zdm_cur_accounts` WHERE id = 1;
+    SELECT coalesce(min(`id`), zdm_lo), coalesce(max(`id`), zdm_lo) INTO zdm_start, zdm_max FROM `accounts` WHERE `id` >= zdm_lo;
+    WHILE zdm_lo < 9223372036854775807 DO
         BEGIN
             DECLARE EXIT HANDLER FOR 1205, 1213
             BEGIN
@@ -102,16 +104,18 @@ BEGIN
                 IF zdm_tries > 10 THEN RESIGNAL; END IF;
                 DO SLEEP(LEAST(5.000, 0.200 * POW(2, zdm_tries - 1)) * (0.5 + RAND() / 2));
             END;
+            SET zdm_last = IF(GREATEST(zdm_lo, zdm_start) + 5000 <= zdm_max, GREATEST(zdm_lo, zdm_start) + 5000 - 1, 9223372036854775807);
             START TRANSACTION;
-            IF zdm_lo + 5000 <= zdm_max THEN
-                INSERT IGNORE INTO `zdm_new_accounts` (`id`, `handle`, `bio`, `n`) SELECT zdm_row.`id`, zdm_row.`handle`, zdm_row.`bio`, zdm_row.`n` FROM `accounts` AS zdm_row FORCE INDEX (PRIMARY) WHERE `id` >= zdm_lo AND `id` < zdm_lo + 5000 LOCK IN SHARE MODE;
-                UPDATE `zdm_cur_accounts` SET hi = zdm_lo + 5000 WHERE id = 1;
-            ELSE
-                INSERT IGNORE INTO `zdm_new_accounts` (`id`, `handle`, `bio`, `n`) SELECT zdm_row.`id`, zdm_row.`handle`, zdm_row.`bio`, zdm_row.`n` FROM `accounts` AS zdm_row FORCE INDEX (PRIMARY) WHERE `id` >= zdm_lo LOCK IN SHARE MODE;
-                UPDATE `zdm_cur_accounts` SET hi = 9223372036854775807 WHERE id = 1;
+            INSERT IGNORE INTO `zdm_new_accounts` (`id`, `handle`, `bio`, `n`) SELECT zdm_row.`id`, zdm_row.`handle`, zdm_row.`bio`, zdm_row.`n` FROM `accounts` AS zdm_row FORCE INDEX (PRIMARY) WHERE zdm_row.`id` >= zdm_lo AND zdm_row.`id` <= zdm_last LOCK IN SHARE MODE;
+            SELECT (SELECT count(*), coalesce(BIT_XOR(CRC32(CONCAT_WS('|', zdm_row.`id`, zdm_row.`handle`, ISNULL(zdm_row.`handle`), zdm_row.`bio`, ISNULL(zdm_row.`bio`), zdm_row.`n`))), 0) FROM `accounts` AS zdm_row FORCE INDEX (PRIMARY) WHERE zdm_row.`id` >= zdm_lo AND zdm_row.`id` <= zdm_last) = (SELECT count(*), coalesce(BIT_XOR(CRC32(CONCAT_WS('|', zdm_row.`id`, zdm_row.`handle`, ISNULL(zdm_row.`handle`), zdm_row.`bio`, ISNULL(zdm_row.`bio`), zdm_row.`n`))), 0) FROM `zdm_new_accounts` AS zdm_row FORCE INDEX (PRIMARY) WHERE zdm_row.`id` >= zdm_lo AND zdm_row.`id` <= zdm_last) INTO zdm_same;
+            IF NOT coalesce(zdm_same, 0) THEN
+                ROLLBACK;
+                SET @zdm_msg = CONCAT('zdm: copy check failed at keys ', GREATEST(zdm_lo, zdm_start), '..', zdm_last, ' (count or checksum differs)');
+                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = @zdm_msg;
             END IF;
+            UPDATE `zdm_cur_accounts` SET hi = GREATEST(hi, IF(zdm_last = 9223372036854775807, zdm_last, zdm_last + 1)) WHERE id = 1;
             COMMIT;
-            SET zdm_lo = zdm_lo + 5000, zdm_tries = 0;
+            SET zdm_lo = IF(zdm_last = 9223372036854775807, zdm_last, zdm_last + 1), zdm_tries = 0;
         END;
     END WHILE;
 END$$
@@ -188,11 +192,10 @@ BEGIN
                 DO SLEEP(LEAST(5.000, 0.200 * POW(2, zdm_tries - 1)) * (0.5 + RAND() / 2));
             END;
             IF NOT EXISTS (SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'zdm_ph_accounts') AND EXISTS (SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'zdm_new_accounts') THEN
-                SELECT ((SELECT count(*) FROM `accounts`) = (SELECT count(*) FROM `zdm_new_accounts`) AND (SELECT coalesce(BIT_XOR(CRC32(CONCAT_WS('|', zdm_row.`id`, zdm_row.`handle`, zdm_row.`bio`, zdm_row.`n`))), 0) FROM `accounts` AS zdm_row) = (SELECT coalesce(BIT_XOR(CRC32(CONCAT_WS('|', zdm_row.`id`, zdm_row.`handle`, zdm_row.`bio`, zdm_row.`n`))), 0) FROM `zdm_new_accounts` AS zdm_row)) INTO @zdm_same;
-            IF NOT @zdm_same THEN
-                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'zdm: the shadow table differs from the table (count or checksum)';
-            END IF;
-            RENAME TABLE `zdm_old_accounts` TO `zdm_ph_accounts`, `accounts` TO `zdm_old_accounts`, `zdm_new_accounts` TO `accounts`, `zdm_spare_accounts` TO `zdm_new_accounts`;
+                IF NOT EXISTS (SELECT 1 FROM `zdm_cur_accounts` WHERE id = 1 AND hi = 9223372036854775807) THEN
+                    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'zdm: the copy into the shadow table has not finished: run the backfill phase first';
+                END IF;
+                RENAME TABLE `zdm_old_accounts` TO `zdm_ph_accounts`, `accounts` TO `zdm_old_accounts`, `zdm_new_accounts` TO `accounts`, `zdm_spare_accounts` TO `zdm_new_accounts`;
             END IF;
             SET zdm_done = 1;
         END;

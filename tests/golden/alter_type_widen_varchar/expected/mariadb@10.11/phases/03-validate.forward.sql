@@ -73,11 +73,10 @@ BEGIN
                 DO SLEEP(LEAST(5.000, 0.200 * POW(2, zdm_tries - 1)) * (0.5 + RAND() / 2));
             END;
             IF NOT EXISTS (SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'zdm_ph_accounts') AND EXISTS (SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'zdm_new_accounts') THEN
-                SELECT ((SELECT count(*) FROM `accounts`) = (SELECT count(*) FROM `zdm_new_accounts`) AND (SELECT coalesce(BIT_XOR(CRC32(CONCAT_WS('|', zdm_row.`id`, zdm_row.`handle`, zdm_row.`bio`, zdm_row.`n`))), 0) FROM `accounts` AS zdm_row) = (SELECT coalesce(BIT_XOR(CRC32(CONCAT_WS('|', zdm_row.`id`, zdm_row.`handle`, zdm_row.`bio`, zdm_row.`n`))), 0) FROM `zdm_new_accounts` AS zdm_row)) INTO @zdm_same;
-            IF NOT @zdm_same THEN
-                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'zdm: the shadow table differs from the table (count or checksum)';
-            END IF;
-            RENAME TABLE `zdm_old_accounts` TO `zdm_ph_accounts`, `accounts` TO `zdm_old_accounts`, `zdm_new_accounts` TO `accounts`, `zdm_spare_accounts` TO `zdm_new_accounts`;
+                IF NOT EXISTS (SELECT 1 FROM `zdm_cur_accounts` WHERE id = 1 AND hi = 9223372036854775807) THEN
+                    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'zdm: the copy into the shadow table has not finished: run the backfill phase first';
+                END IF;
+                RENAME TABLE `zdm_old_accounts` TO `zdm_ph_accounts`, `accounts` TO `zdm_old_accounts`, `zdm_new_accounts` TO `accounts`, `zdm_spare_accounts` TO `zdm_new_accounts`;
             END IF;
             SET zdm_done = 1;
         END;

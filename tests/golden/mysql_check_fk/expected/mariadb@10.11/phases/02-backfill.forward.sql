@@ -14,10 +14,12 @@ DROP PROCEDURE IF EXISTS zdm_step;
 DELIMITER $$
 CREATE PROCEDURE zdm_step()
 BEGIN
-    DECLARE zdm_lo, zdm_max BIGINT;
+    DECLARE zdm_lo, zdm_last, zdm_start, zdm_max BIGINT;
     DECLARE zdm_tries INT DEFAULT 0;
-    SELECT coalesce(min(`id`), 0), coalesce(max(`id`), -1) INTO zdm_lo, zdm_max FROM `orders`;
-    WHILE zdm_lo <= zdm_max DO
+    DECLARE zdm_same INT;
+    SELECT hi INTO zdm_lo FROM `zdm_cur_orders` WHERE id = 1;
+    SELECT coalesce(min(`id`), zdm_lo), coalesce(max(`id`), zdm_lo) INTO zdm_start, zdm_max FROM `orders` WHERE `id` >= zdm_lo;
+    WHILE zdm_lo < 9223372036854775807 DO
         BEGIN
             DECLARE EXIT HANDLER FOR 1205, 1213
             BEGIN
@@ -26,16 +28,18 @@ BEGIN
                 IF zdm_tries > 10 THEN RESIGNAL; END IF;
                 DO SLEEP(LEAST(5.000, 0.200 * POW(2, zdm_tries - 1)) * (0.5 + RAND() / 2));
             END;
+            SET zdm_last = IF(GREATEST(zdm_lo, zdm_start) + 5000 <= zdm_max, GREATEST(zdm_lo, zdm_start) + 5000 - 1, 9223372036854775807);
             START TRANSACTION;
-            IF zdm_lo + 5000 <= zdm_max THEN
-                INSERT IGNORE INTO `zdm_new_orders` (`id`, `account_id`, `qty`, `n`) SELECT zdm_row.`id`, zdm_row.`account_id`, zdm_row.`qty`, zdm_row.`n` FROM `orders` AS zdm_row FORCE INDEX (PRIMARY) WHERE `id` >= zdm_lo AND `id` < zdm_lo + 5000 LOCK IN SHARE MODE;
-                UPDATE `zdm_cur_orders` SET hi = zdm_lo + 5000 WHERE id = 1;
-            ELSE
-                INSERT IGNORE INTO `zdm_new_orders` (`id`, `account_id`, `qty`, `n`) SELECT zdm_row.`id`, zdm_row.`account_id`, zdm_row.`qty`, zdm_row.`n` FROM `orders` AS zdm_row FORCE INDEX (PRIMARY) WHERE `id` >= zdm_lo LOCK IN SHARE MODE;
-                UPDATE `zdm_cur_orders` SET hi = 9223372036854775807 WHERE id = 1;
+            INSERT IGNORE INTO `zdm_new_orders` (`id`, `account_id`, `qty`, `n`) SELECT zdm_row.`id`, zdm_row.`account_id`, zdm_row.`qty`, zdm_row.`n` FROM `orders` AS zdm_row FORCE INDEX (PRIMARY) WHERE zdm_row.`id` >= zdm_lo AND zdm_row.`id` <= zdm_last LOCK IN SHARE MODE;
+            SELECT (SELECT count(*), coalesce(BIT_XOR(CRC32(CONCAT_WS('|', zdm_row.`id`, zdm_row.`account_id`, zdm_row.`qty`, zdm_row.`n`))), 0) FROM `orders` AS zdm_row FORCE INDEX (PRIMARY) WHERE zdm_row.`id` >= zdm_lo AND zdm_row.`id` <= zdm_last) = (SELECT count(*), coalesce(BIT_XOR(CRC32(CONCAT_WS('|', zdm_row.`id`, zdm_row.`account_id`, zdm_row.`qty`, zdm_row.`n`))), 0) FROM `zdm_new_orders` AS zdm_row FORCE INDEX (PRIMARY) WHERE zdm_row.`id` >= zdm_lo AND zdm_row.`id` <= zdm_last) INTO zdm_same;
+            IF NOT coalesce(zdm_same, 0) THEN
+                ROLLBACK;
+                SET @zdm_msg = CONCAT('zdm: copy check failed at keys ', GREATEST(zdm_lo, zdm_start), '..', zdm_last, ' (count or checksum differs)');
+                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = @zdm_msg;
             END IF;
+            UPDATE `zdm_cur_orders` SET hi = GREATEST(hi, IF(zdm_last = 9223372036854775807, zdm_last, zdm_last + 1)) WHERE id = 1;
             COMMIT;
-            SET zdm_lo = zdm_lo + 5000, zdm_tries = 0;
+            SET zdm_lo = IF(zdm_last = 9223372036854775807, zdm_last, zdm_last + 1), zdm_tries = 0;
         END;
     END WHILE;
 END$$

@@ -73,11 +73,10 @@ BEGIN
                 DO SLEEP(LEAST(5.000, 0.200 * POW(2, zdm_tries - 1)) * (0.5 + RAND() / 2));
             END;
             IF NOT EXISTS (SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'zdm_ph_orders') AND EXISTS (SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'zdm_new_orders') THEN
-                SELECT ((SELECT count(*) FROM `orders`) = (SELECT count(*) FROM `zdm_new_orders`) AND (SELECT coalesce(BIT_XOR(CRC32(CONCAT_WS('|', zdm_row.`id`, zdm_row.`account_id`, zdm_row.`qty`, zdm_row.`n`))), 0) FROM `orders` AS zdm_row) = (SELECT coalesce(BIT_XOR(CRC32(CONCAT_WS('|', zdm_row.`id`, zdm_row.`account_id`, zdm_row.`qty`, zdm_row.`n`))), 0) FROM `zdm_new_orders` AS zdm_row)) INTO @zdm_same;
-            IF NOT @zdm_same THEN
-                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'zdm: the shadow table differs from the table (count or checksum)';
-            END IF;
-            RENAME TABLE `zdm_old_orders` TO `zdm_ph_orders`, `orders` TO `zdm_old_orders`, `zdm_new_orders` TO `orders`, `zdm_spare_orders` TO `zdm_new_orders`;
+                IF NOT EXISTS (SELECT 1 FROM `zdm_cur_orders` WHERE id = 1 AND hi = 9223372036854775807) THEN
+                    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'zdm: the copy into the shadow table has not finished: run the backfill phase first';
+                END IF;
+                RENAME TABLE `zdm_old_orders` TO `zdm_ph_orders`, `orders` TO `zdm_old_orders`, `zdm_new_orders` TO `orders`, `zdm_spare_orders` TO `zdm_new_orders`;
             END IF;
             SET zdm_done = 1;
         END;

@@ -73,11 +73,10 @@ BEGIN
                 DO SLEEP(LEAST(5.000, 0.200 * POW(2, zdm_tries - 1)) * (0.5 + RAND() / 2));
             END;
             IF NOT EXISTS (SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'zdm_ph_events') AND EXISTS (SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'zdm_new_events') THEN
-                SELECT ((SELECT count(*) FROM `events`) = (SELECT count(*) FROM `zdm_new_events`) AND (SELECT coalesce(BIT_XOR(CRC32(CONCAT_WS('|', zdm_row.`id`, zdm_row.`kind`, zdm_row.`score`, zdm_row.`n`))), 0) FROM `events` AS zdm_row) = (SELECT coalesce(BIT_XOR(CRC32(CONCAT_WS('|', zdm_row.`id`, zdm_row.`kind`, zdm_row.`score`, zdm_row.`n`))), 0) FROM `zdm_new_events` AS zdm_row)) INTO @zdm_same;
-            IF NOT @zdm_same THEN
-                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'zdm: the shadow table differs from the table (count or checksum)';
-            END IF;
-            RENAME TABLE `zdm_old_events` TO `zdm_ph_events`, `events` TO `zdm_old_events`, `zdm_new_events` TO `events`, `zdm_spare_events` TO `zdm_new_events`;
+                IF NOT EXISTS (SELECT 1 FROM `zdm_cur_events` WHERE id = 1 AND hi = 9223372036854775807) THEN
+                    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'zdm: the copy into the shadow table has not finished: run the backfill phase first';
+                END IF;
+                RENAME TABLE `zdm_old_events` TO `zdm_ph_events`, `events` TO `zdm_old_events`, `zdm_new_events` TO `events`, `zdm_spare_events` TO `zdm_new_events`;
             END IF;
             SET zdm_done = 1;
         END;
