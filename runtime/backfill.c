@@ -100,7 +100,8 @@ static void progress(walk *w, bool final)
         return;
     w->last_shown = t;
     rt_progress p = {
-        .label = w->bf->table, .verb = w->bf->verb, .done = w->done, .total = w->total, .batch = w->size,
+        .label = w->bf->table, .verb = w->bf->verb, .done = w->done, .total = w->total,
+        .batch = w->size,
         .rate = t > w->t0 ? (double)w->done_here / (t - w->t0) : 0, .lag_s = w->lag,
         .vacuums = w->vacuums, .finished = final,
     };
@@ -326,7 +327,7 @@ static bool interrupted(walk *w, const char **err)
 static void plan_vacuums(walk *w)
 {
     rt_session *s = w->s;
-    if (!w->bf->vacuum_sql || s->o.vacuum_pct <= 0)
+    if (!w->bf->vacuum_sql || s->o.vacuum_pct <= 0 || !w->hi) /* !hi: nothing to walk */
         return;
     if (w->total <= 0) {
         say(w, zdm_sprintf(s->a, "%s: no row estimate for the table (ANALYZE it): no "
@@ -553,7 +554,8 @@ bool rt_walk_run(rt_session *s, size_t i, const rt_backfill *bf, const char *key
     if (!has_work(&w, &work, err))
         return false;
     if (!work) {
-        printf("zdm: %s: nothing to do (what it reads is gone)\n", w.name);
+        printf("zdm: %s: skipped, nothing to walk (the plan's guard_sql is false: what it walks "
+               "is not there)\n", w.name);
         return true;
     }
     /* Every statement of the walk is short (a batch is bounded by its lock
