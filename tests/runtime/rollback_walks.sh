@@ -10,10 +10,12 @@
 #             the rollback walk's progress just before): the cursor equals
 #             the rows restored; zdm rollback again resumes after the cursor
 #             (a second start of the walk, the run recorded as resumed at its
-#             step) and finishes; every old value is back where the row held
-#             the backfilled one, the application's values stand elsewhere,
-#             no row was restored twice, the writer never failed, and the
-#             schema is the original one
+#             step; a row lock held for 2 s on the next row to restore makes
+#             that batch time out and be retried) and finishes; every old
+#             value is back where the row held the backfilled one, the
+#             application's values stand elsewhere, no row was restored
+#             twice, the writer never failed, and the schema is the original
+#             one
 #   rbmove    the int -> bigint case (alter_type_int_bigint) run to its end
 #             (the swap done), then zdm rollback, kill -9 in the middle of
 #             the reverse move's fill: the rerun resumes the fill at its
@@ -103,8 +105,23 @@ else
 	else
 		fail rbkill-cursor-is-last-committed-batch "cursor $1, rows_done $2, rows written $3"
 	fi
+	# A session holds the row lock of the next row the restore gives back for
+	# 2 s: that batch times out (lock_timeout) and is retried with the plan's
+	# backoff (the writer waits for that row meanwhile).
+	PGAPPNAME=zdm_rowlock "$PGBIN/psql" -X -q -d "$rk" -c "BEGIN" \
+		-c "SELECT i.id FROM items i JOIN zdm_backup_items_2 b ON b.zdm_key = i.id WHERE i.id > $1
+		      AND i.name IS NOT DISTINCT FROM b.zdm_new_1 ORDER BY i.id LIMIT 1 FOR UPDATE OF i" \
+		-c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>&1 &
+	echo $! >"$tmp/rowlock.pid"
+	i=0
+	until [ -n "$(scalar "$rk" "SELECT pid FROM pg_stat_activity WHERE application_name = 'zdm_rowlock' AND wait_event = 'PgSleep'")" ] ||
+		[ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
 	rc=$(zrun "$tmp/rk3.log" rollback "$bx" --db "dbname=$rk" --yes)
+	wait "$(cat "$tmp/rowlock.pid")" 2>/dev/null
+	rm -f "$tmp/rowlock.pid"
 	expect_rc rbkill-rerun-finishes 0 "$rc" "$tmp/rk3.log" 'rolled back 4 steps'
+	expect_rc rbkill-batch-lock-retried 0 "$rc" "$tmp/rk3.log" \
+		"restore items: batch after key $1: lock not available or deadlock, retry 1 of"
 	grep -q "restore items: resuming after key $1 " "$tmp/rk3.log" && ok rbkill-rerun-resumes-at-cursor ||
 		fail rbkill-rerun-resumes-at-cursor "$(clip 20 "$tmp/rk3.log")"
 	st=$(scalar "$rk" "SELECT string_agg(step || ':' || starts, ' ' ORDER BY step) FROM zdm.backfills WHERE step LIKE '%/rollback/%'")
