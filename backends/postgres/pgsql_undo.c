@@ -119,22 +119,20 @@ static void undo_indexes(undo *u)
     const pgsql_move *r = u->r;
     zdm_step s = concurrent(cx);
     for (size_t i = 0; i < r->tmp_ixs.len; i++)
-        put(u, pgsql_step_sql(cx, &s, pgsql_index_if_sql(cx, r->tmp_ixs.items[i],
-                                                                         u->running)));
+        put(u, pgsql_step_sql(cx, &s, pgsql_index_if_sql(cx, r->tmp_ixs.items[i], u->running)));
     for (size_t i = 0; i < r->cons.len; i++) {
         const char *tmp = r->tmp_cons.items[i];
         if (r->cons.items[i]->kind == ZDM_CON_CHECK)
             continue; /* re-added by the swap back, validated after it */
         if (r->cons.items[i]->kind == ZDM_CON_UNIQUE) {
-            put(u, pgsql_step_sql(cx, &s, pgsql_index_if_sql(
-                                                             cx, pgsql_move_unique_index(cx, r, i),
+            put(u, pgsql_step_sql(cx, &s, pgsql_index_if_sql(cx, pgsql_move_unique_index(cx, r, i),
                                                              u->running)));
             continue;
         }
         zdm_step a = scratch(cx);
-        put(u, pgsql_retry_sql(cx, &a, while_running(u, pgsql_cond_constraint(
-                                                                            cx, u->t, tmp, false)),
-                                              pgsql_move_fk_ddl(cx, r, i), 0));
+        put(u, pgsql_retry_sql(cx, &a,
+                               while_running(u, pgsql_cond_constraint(cx, u->t, tmp, false)),
+                               pgsql_move_fk_ddl(cx, r, i), 0));
         put(u, pgsql_step_sql(cx, &s, pgsql_validate_if_sql(cx, u->t, tmp)));
     }
 }
@@ -146,12 +144,11 @@ static void undo_not_null(undo *u)
     if (!r->nn)
         return;
     zdm_step a = scratch(u->cx), v = concurrent(u->cx);
-    put(u, pgsql_retry_sql(u->cx, &a, while_running(u, pgsql_cond_constraint(
-                                                                         u->cx, u->t, r->nn, false)),
-                                          zdm_sqlf_str(u->cx->arena, PG, "ALTER TABLE %N ADD "
-                                                       "CONSTRAINT %I CHECK (%I IS NOT NULL) NOT "
-                                                       "VALID;", u->t, r->nn, r->dst),
-                                          0));
+    put(u, pgsql_retry_sql(u->cx, &a,
+                           while_running(u, pgsql_cond_constraint(u->cx, u->t, r->nn, false)),
+                           zdm_sqlf_str(u->cx->arena, PG, "ALTER TABLE %N ADD CONSTRAINT %I "
+                                        "CHECK (%I IS NOT NULL) NOT VALID;", u->t, r->nn, r->dst),
+                           0));
     put(u, pgsql_step_sql(u->cx, &v, pgsql_validate_if_sql(u->cx, u->t, r->nn)));
 }
 
@@ -166,9 +163,8 @@ static void undo_swap(undo *u)
     zdm_step v = concurrent(u->cx);
     for (size_t i = 0; i < u->r->cons.len; i++)
         if (u->r->cons.items[i]->kind == ZDM_CON_CHECK)
-            put(u, pgsql_step_sql(u->cx, &v, pgsql_validate_if_sql(
-                                                                u->cx, u->t,
-                                                                u->r->cons.items[i]->name)));
+            put(u, pgsql_step_sql(u->cx, &v, pgsql_validate_if_sql(u->cx, u->t,
+                                                                   u->r->cons.items[i]->name)));
 }
 
 /* The reverse move `r` of a swapped column, started only where `swapped`
