@@ -92,6 +92,25 @@ void zdm_step_risk(zdm_plan *p, zdm_step *s, zdm_risk_kind k, const char *detail
     zdm_vec_push(p->arena, &s->risks, ((zdm_risk){k, detail, mitigation}));
 }
 
+void zdm_step_rollback_script(zdm_plan *p, zdm_step *s, const char *text)
+{
+    s->rollback = zdm_sprintf(p->arena, "%s%s", s->rollback, text);
+    zdm_rollback_piece *last = s->rollback_pieces.len
+                                   ? &s->rollback_pieces.items[s->rollback_pieces.len - 1]
+                                   : NULL;
+    if (last && last->script)
+        last->script = zdm_sprintf(p->arena, "%s%s", last->script, text);
+    else
+        zdm_vec_push(p->arena, &s->rollback_pieces, ((zdm_rollback_piece){text, NULL}));
+}
+
+void zdm_step_rollback_walk(zdm_plan *p, zdm_step *s, const char *loop_text,
+                            const zdm_backfill_spec *walk)
+{
+    s->rollback = zdm_sprintf(p->arena, "%s%s", s->rollback, loop_text);
+    zdm_vec_push(p->arena, &s->rollback_pieces, ((zdm_rollback_piece){NULL, walk}));
+}
+
 void zdm_plan_checkpoint(zdm_plan *p, zdm_phase before, const char *what)
 {
     for (size_t i = 0; i < p->checkpoints.len; i++) {

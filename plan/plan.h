@@ -164,12 +164,36 @@ typedef struct zdm_backfill_spec {
      *                               batch (NULL, NULL) */
     const char *max_sql, *next_sql, *batch_sql, *vacuum_sql;
     const char *quiet_check_sql, *quiet_sql;
+    /* A walk of a rollback (zdm_rollback_piece) says more; NULL in a BACKFILL
+     * step's (plan.json leaves them out):
+     *   verb       what a batch does, for the runtime's lines: "restore",
+     *              "fill" (NULL: "backfill")
+     *   guard_sql  ()            -> one row, one boolean: the walk has work
+     *                               (false: skipped, as the script's loop
+     *                               returns at once, e.g. no backup table)
+     *   total_sql  ()            -> one row, one number: the rows the walk
+     *                               goes over, for progress and the vacuum
+     *                               groups (NULL: the table's row estimate)
+     * `table` is the table the batches change (and vacuum_sql vacuums); the
+     * key walked may be another's (a restore walks its backup table's). */
+    const char *verb, *guard_sql, *total_sql;
     const char *check_sql, *check_what, *after_sql;
     bool open_end;
 } zdm_backfill_spec;
 
+/* A step's rollback as `zdm rollback` runs it natively: in order, script
+ * text run as the rollback text is, and batched walks run batch by batch
+ * (runtime/backfill.c) where the rollback text has its DO loop. Exactly one
+ * of the two is set. The rollback text itself stays for the DBAs who run the
+ * scripts; both do the same. */
+typedef struct zdm_rollback_piece {
+    const char *script;
+    const zdm_backfill_spec *walk;
+} zdm_rollback_piece;
+
 typedef zdm_vec(zdm_check) zdm_check_vec;
 typedef zdm_vec(zdm_risk) zdm_risk_vec;
+typedef zdm_vec(zdm_rollback_piece) zdm_rollback_piece_vec;
 
 typedef struct zdm_step {
     const char *id;            /* "01", "02", ... in execution order (set by finish) */
@@ -190,6 +214,7 @@ typedef struct zdm_step {
     const char *forward;       /* script text */
     const char *rollback;      /* script text (guarded); never NULL */
     const char *rollback_note; /* e.g. "dropped data is not restored", or NULL */
+    zdm_rollback_piece_vec rollback_pieces; /* empty: `rollback` runs as it is */
     zdm_check_vec pre, post;
     zdm_risk_vec risks;
     const zdm_backfill_spec *backfill; /* BACKFILL steps */
@@ -259,6 +284,11 @@ void zdm_step_risk(zdm_plan *p, zdm_step *s, zdm_risk_kind k, const char *detail
  * `before` is the plan's first phase; it drops it when `before` is absent).
  * Requirements for the same checkpoint are joined so each is stated once. */
 void zdm_plan_checkpoint(zdm_plan *p, zdm_phase before, const char *what);
+/* Appends to a step's rollback: script text (to the rollback text and its
+ * pieces), or a walk with the loop text that runs it in the script. */
+void zdm_step_rollback_script(zdm_plan *p, zdm_step *s, const char *text);
+void zdm_step_rollback_walk(zdm_plan *p, zdm_step *s, const char *loop_text,
+                            const zdm_backfill_spec *walk);
 void zdm_plan_note(zdm_plan *p, const char *fmt, ...) ZDM_PRINTF(2, 3);
 void zdm_plan_warning(zdm_plan *p, const char *fmt, ...) ZDM_PRINTF(2, 3);
 /* Sorts steps by phase (stable), numbers them and lists the present phases. */

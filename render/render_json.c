@@ -119,13 +119,15 @@ static void risks(json *j, const zdm_risk_vec *v)
     close_(j, ']');
 }
 
-static void backfill(json *j, const zdm_backfill_spec *sp)
+/* A batched walk (key: its member name, NULL in an array); a rollback's
+ * walk carries verb, guard_sql and total_sql, a backfill's leaves them out. */
+static void walk(json *j, const char *key, const zdm_backfill_spec *sp)
 {
     if (!sp) {
-        kstr(j, "backfill", NULL);
+        kstr(j, key, NULL);
         return;
     }
-    open_(j, "backfill", '{');
+    open_(j, key, '{');
     kstr(j, "schema", sp->table.schema);
     kstr(j, "table", sp->table.name);
     open_(j, "key", '[');
@@ -155,7 +157,34 @@ static void backfill(json *j, const zdm_backfill_spec *sp)
         kstr(j, "after_sql", sp->after_sql);
     if (sp->open_end)
         kbool(j, "open_end", true);
+    if (sp->verb)
+        kstr(j, "verb", sp->verb);
+    if (sp->guard_sql)
+        kstr(j, "guard_sql", sp->guard_sql);
+    if (sp->total_sql)
+        kstr(j, "total_sql", sp->total_sql);
     close_(j, '}');
+}
+
+/* The rollback as scripts and native walks, only where it has a walk (else
+ * the rollback text is all there is to run). */
+static void rollback_pieces(json *j, const zdm_rollback_piece_vec *v)
+{
+    bool any = false;
+    for (size_t i = 0; i < v->len; i++)
+        any = any || v->items[i].walk;
+    if (!any)
+        return;
+    open_(j, "rollback_pieces", '[');
+    for (size_t i = 0; i < v->len; i++) {
+        open_(j, NULL, '{');
+        if (v->items[i].walk)
+            walk(j, "walk", v->items[i].walk);
+        else
+            kstr(j, "script", v->items[i].script);
+        close_(j, '}');
+    }
+    close_(j, ']');
 }
 
 static void step(json *j, const zdm_step *s)
@@ -187,7 +216,8 @@ static void step(json *j, const zdm_step *s)
     checks(j, "pre_checks", &s->pre);
     checks(j, "post_checks", &s->post);
     risks(j, &s->risks);
-    backfill(j, s->backfill);
+    walk(j, "backfill", s->backfill);
+    rollback_pieces(j, &s->rollback_pieces);
     close_(j, '}');
 }
 

@@ -66,15 +66,17 @@ double rt_backoff_ms(const rt_plan *p, int n, double r01)
 /* One attempt: the step's script (undo: its rollback text), then the
  * session's settings back. A backfill with a native walk runs batch by batch
  * instead (backfill.c), continuing from its committed cursor when resumed;
- * its script's DO loop is for the DBAs who run the scripts. */
+ * its script's DO loop is for the DBAs who run the scripts. So does a
+ * rollback that has walks among its pieces (rollback.c). */
 static bool attempt(rt_session *s, size_t i, bool resumed, bool undo, rt_watch *w,
                     const char **err)
 {
     const rt_step *st = &s->p->steps[i];
     rt_watch_begin(w, s, st);
-    bool ok = undo           ? s->d->exec_script(s->c, s->a, st->rollback, err)
-              : st->backfill ? rt_backfill_run(s, i, resumed, err)
-                             : s->d->exec_script(s->c, s->a, st->forward, err);
+    bool ok = undo && st->rb_pieces ? rt_rollback_pieces_run(s, i, err)
+              : undo                  ? s->d->exec_script(s->c, s->a, st->rollback, err)
+              : st->backfill          ? rt_backfill_run(s, i, resumed, err)
+                                      : s->d->exec_script(s->c, s->a, st->forward, err);
     rt_watch_end(w);
     return ok && s->d->reset(s->c, s->a, err);
 }

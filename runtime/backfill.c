@@ -1,7 +1,10 @@
 /*
- * backfill.c - `zdm run`'s native backfill runner: walks a BACKFILL step's
- * key in batches with the dialect's own statements from plan.json
- * (max_sql, next_sql, batch_sql; the script's DO loop stays for DBAs).
+ * backfill.c - the native walk runner: walks a BACKFILL step's key (`zdm
+ * run`), or a rollback's walk (`zdm rollback`: a backup's restore, a reverse
+ * move's fill; rollback.c), in batches with the dialect's own statements
+ * from plan.json (max_sql, next_sql, batch_sql; the scripts' DO loops stay
+ * for DBAs). Each walk has its own row in the state table, named by the
+ * caller (a backfill: its step's id).
  *
  * Invariants:
  * - The upper key `hi` is read once, at the walk's first start, and recorded
@@ -51,6 +54,9 @@ typedef struct walk {
     rt_session *s;
     const rt_step *st;
     const rt_backfill *bf;
+    const char *key;             /* its row in the state table */
+    const char *name;            /* "backfill users", "restore items": for its lines */
+    const char *cmd;             /* the command that continues it: "run", "rollback" */
     const char *hi, *cursor;     /* keys as text; cursor NULL: from the start */
     uint64_t done, batches, size, smin, smax, done_here;
     uint64_t vac_every, vac_since; /* rows per group between vacuums (0: none); rows since */
@@ -105,7 +111,8 @@ static void progress(walk *w, bool final)
         return;
     w->last_shown = t;
     rt_progress p = {
-        .label = w->bf->table, .done = w->done, .total = w->total, .batch = w->size,
+        .label = w->bf->table, .verb = w->bf->verb, .done = w->done, .total = w->total,
+        .batch = w->size,
         .rate = t > w->t0 ? (double)w->done_here / (t - w->t0) : 0, .lag_s = w->lag,
         .vacuums = w->vacuums, .finished = final,
     };
@@ -184,18 +191,18 @@ static bool throttle(walk *w)
     if (!why)
         return true;
     double since = now_s(), said = since;
-    say(w, zdm_sprintf(w->s->a, "backfill %s paused: %s", w->bf->table, why));
+    say(w, zdm_sprintf(w->s->a, "%s paused: %s", w->name, why));
     while (why) {
         if (!nap(THROTTLE_EVERY_S * 1000))
             return false;
         why = over_limit(w);
         if (why && now_s() - said >= 10) {
             said = now_s();
-            say(w, zdm_sprintf(w->s->a, "backfill %s still paused: %s", w->bf->table, why));
+            say(w, zdm_sprintf(w->s->a, "%s still paused: %s", w->name, why));
         }
     }
     w->last_check = now_s();
-    say(w, zdm_sprintf(w->s->a, "backfill %s resumed after %.0f s", w->bf->table, now_s() - since));
+    say(w, zdm_sprintf(w->s->a, "%s resumed after %.0f s", w->name, now_s() - since));
     return true;
 }
 
@@ -216,10 +223,10 @@ static bool check_and_after(walk *w, const char *const *bp, const char **err)
             return false;
         if (!is_true(cell(&r, 0))) {
             w->check_failed = true;
-            *err = zdm_sprintf(s->a, "backfill %s: the batch after key %s up to key %s failed "
+            *err = zdm_sprintf(s->a, "%s: the batch after key %s up to key %s failed "
                                      "its check: %s; the batch is rolled back (nothing of it is "
                                      "committed) and the walk stops",
-                               w->bf->table, bp[0] ? bp[0] : "(start)",
+                               w->name, bp[0] ? bp[0] : "(start)",
                                bp[1] ? bp[1] : "(the last, with every row inserted since)",
                                w->bf->check_what ? w->bf->check_what : "the check is false");
             return false;
@@ -250,11 +257,11 @@ static bool one_batch(walk *w, const char *to, uint64_t *rows, const char **err)
     if (ok) {
         const char *n = zdm_sprintf(s->a, "%llu", (unsigned long long)*rows);
         const char *sz = zdm_sprintf(s->a, "%llu", (unsigned long long)w->size);
-        const char *up[] = {s->p->hash, w->st->id, to, n, sz};
+        const char *up[] = {s->p->hash, w->key, to, n, sz};
         ok = d->query(s->c, s->a, d->state->bf_batch, 5, up, &r, err);
         if (ok && r.affected != 1) { /* no cursor to move: commit nothing */
-            *err = "the backfill's row in the state table (zdm.backfills) is gone; run `zdm run` "
-                   "again to start the walk afresh";
+            *err = zdm_sprintf(s->a, "the walk's row in the state table (zdm.backfills) is gone; "
+                                     "run `zdm %s` again to start the walk afresh", w->cmd);
             ok = false;
         }
     }
@@ -281,8 +288,8 @@ static bool batch_retried(walk *w, const char *to, uint64_t *rows, const char **
             rt_interrupted())
             return false;
         double ms = rt_backoff_ms(s->p, (int)attempt, (double)rand() / RAND_MAX);
-        say(w, zdm_sprintf(s->a, "backfill %s: batch after key %s: %s, retry %u of %u in %.0f ms",
-                           w->bf->table, w->cursor ? w->cursor : "(start)",
+        say(w, zdm_sprintf(s->a, "%s: batch after key %s: %s, retry %u of %u in %.0f ms",
+                           w->name, w->cursor ? w->cursor : "(start)",
                            k == RT_ERR_DEADLOCK ? "deadlock (the server rolled the batch back)"
                                                 : "lock not available",
                            attempt, s->p->lock_retries - 1, ms));
@@ -295,7 +302,7 @@ static bool batch_retried(walk *w, const char *to, uint64_t *rows, const char **
 static bool begin_walk(walk *w, bool resumed, const char **err)
 {
     rt_session *s = w->s;
-    const char *key[] = {s->p->hash, w->st->id};
+    const char *key[] = {s->p->hash, w->key};
     rt_rows r;
     if (!s->d->query(s->c, s->a, s->d->state->bf_get, 2, key, &r, err))
         return false;
@@ -307,8 +314,8 @@ static bool begin_walk(walk *w, bool resumed, const char **err)
         w->vacuums = r.ncols > 6 && RT_CELL(&r, 0, 6) ? strtoull(RT_CELL(&r, 0, 6), NULL, 10) : 0;
         uint64_t sz = strtoull(RT_CELL(&r, 0, 4), NULL, 10);
         w->size = sz < w->smin ? w->smin : sz > w->smax ? w->smax : sz;
-        printf("zdm: backfill %s: resuming after key %s (%llu rows done in %llu batches, up to "
-               "key %s recorded at the first start)\n", w->bf->table,
+        printf("zdm: %s: resuming after key %s (%llu rows done in %llu batches, up to "
+               "key %s recorded at the first start)\n", w->name,
                w->cursor ? w->cursor : "(none yet)", (unsigned long long)w->done,
                (unsigned long long)w->batches, w->hi ? w->hi : "(empty table)");
         return s->d->query(s->c, s->a, s->d->state->bf_resume, 2, key, &r, err);
@@ -317,30 +324,51 @@ static bool begin_walk(walk *w, bool resumed, const char **err)
         return false;
     w->hi = cell(&r, 0);
     const char *sz = zdm_sprintf(s->a, "%llu", (unsigned long long)w->size);
-    const char *p[] = {s->p->hash, w->st->id, w->hi, sz};
-    printf("zdm: backfill %s: keys up to %s (the last key now; %s), batches of %llu to start\n",
-           w->bf->table, w->hi ? w->hi : "(none: the table is empty)",
-           w->bf->open_end ? "the last batch also takes every key inserted after it"
-                           : "rows written later are the sync trigger's or the application's",
+    const char *p[] = {s->p->hash, w->key, w->hi, sz};
+    printf("zdm: %s: keys up to %s (the last key now%s), batches of %llu to start\n", w->name,
+           w->hi ? w->hi : "(none: nothing to walk)",
+           w->bf->open_end ? "; the last batch also takes every key inserted after it"
+           : w->st->backfill == w->bf ? "; rows written later are the sync trigger's or the "
+                                        "application's"
+                                      : "",
            (unsigned long long)w->size);
     return s->d->query(s->c, s->a, s->d->state->bf_start, 4, p, &r, err);
 }
 
+/* The rows the walk goes over: the plan's count where it has one (a
+ * restore counts its backup), else the table's row estimate. */
 static void estimate_total(walk *w)
 {
     rt_rows r;
     const char *err = NULL;
     const char *p[] = {w->bf->schema, w->bf->table};
-    w->total = -1;
-    if (w->s->d->query(w->s->c, w->s->a, w->s->d->table_rows_sql, 2, p, &r, &err) && cell(&r, 0))
-        w->total = atoll(cell(&r, 0));
+    bool ok = w->bf->total_sql
+                  ? w->s->d->query(w->s->c, w->s->a, w->bf->total_sql, 0, NULL, &r, &err)
+                  : w->s->d->query(w->s->c, w->s->a, w->s->d->table_rows_sql, 2, p, &r, &err);
+    w->total = ok && cell(&r, 0) ? atoll(cell(&r, 0)) : -1;
+}
+
+/* Whether the walk has work (the plan's guard_sql; none: always): a
+ * rollback's walk has none when what it reads is gone, as its script's
+ * loop returns at once. False with *err when the query fails. */
+static bool has_work(walk *w, bool *yes, const char **err)
+{
+    rt_rows r;
+    *yes = true;
+    if (!w->bf->guard_sql)
+        return true;
+    if (!w->s->d->query(w->s->c, w->s->a, w->bf->guard_sql, 0, NULL, &r, err))
+        return false;
+    const char *v = cell(&r, 0);
+    *yes = v && (strcmp(v, "t") == 0 || strcmp(v, "1") == 0);
+    return true;
 }
 
 static bool interrupted(walk *w, const char **err)
 {
-    say(w, zdm_sprintf(w->s->a, "backfill %s interrupted: the batches up to key %s are "
-                                "committed with the cursor; `zdm run` continues after it",
-                       w->bf->table, w->cursor ? w->cursor : "(none)"));
+    say(w, zdm_sprintf(w->s->a, "%s interrupted: the batches up to key %s are "
+                                "committed with the cursor; `zdm %s` continues after it",
+                       w->name, w->cursor ? w->cursor : "(none)", w->cmd));
     *err = "interrupted";
     return false;
 }
@@ -350,11 +378,11 @@ static bool interrupted(walk *w, const char **err)
 static void plan_vacuums(walk *w)
 {
     rt_session *s = w->s;
-    if (!w->bf->vacuum_sql || s->o.vacuum_pct <= 0)
+    if (!w->bf->vacuum_sql || s->o.vacuum_pct <= 0 || !w->hi) /* !hi: nothing to walk */
         return;
     if (w->total <= 0) {
-        say(w, zdm_sprintf(s->a, "backfill %s: no row estimate for the table (ANALYZE it): no "
-                                 "vacuum between groups of batches", w->bf->table));
+        say(w, zdm_sprintf(s->a, "%s: no row estimate for the table (ANALYZE it): no "
+                                 "vacuum between groups of batches", w->name));
         return;
     }
     w->vac_every = (uint64_t)((double)w->total * s->o.vacuum_pct / 100);
@@ -380,8 +408,8 @@ static bool quiet_triggers(walk *w, const char **err)
     const char *qerr = NULL;
     bool ok = d->query(s->c, s->a, w->bf->quiet_check_sql, 0, NULL, &r, &qerr) && r.nrows == 1;
     if (ok && (!cell(&r, 0) || (strcmp(cell(&r, 0), "t") != 0 && strcmp(cell(&r, 0), "1") != 0))) {
-        say(w, zdm_sprintf(s->a, "backfill %s: the table has triggers besides zdm's sync "
-                                 "trigger: the batches fire them", w->bf->table));
+        say(w, zdm_sprintf(s->a, "%s: the table has triggers besides zdm's sync "
+                                 "trigger: the batches fire them", w->name));
         return true;
     }
     if (ok)
@@ -391,13 +419,13 @@ static bool quiet_triggers(walk *w, const char **err)
             *err = qerr;
             return false;
         }
-        say(w, zdm_sprintf(s->a, "backfill %s: the batches fire the table's triggers (%s)",
-                           w->bf->table, qerr ? qerr : "no answer"));
+        say(w, zdm_sprintf(s->a, "%s: the batches fire the table's triggers (%s)",
+                           w->name, qerr ? qerr : "no answer"));
         return true;
     }
     w->quiet = true;
-    say(w, zdm_sprintf(s->a, "backfill %s: the sync trigger is the table's only trigger: the "
-                             "batches run without firing it (%s)", w->bf->table,
+    say(w, zdm_sprintf(s->a, "%s: the sync trigger is the table's only trigger: the "
+                             "batches run without firing it (%s)", w->name,
                        w->bf->quiet_sql));
     return true;
 }
@@ -410,28 +438,28 @@ static bool vacuum_done(walk *w, const rt_vacuum_result *v, const char *how, con
     rt_session *s = w->s;
     const rt_driver *d = s->d;
     if (!v->ok && v->kind == RT_ERR_LOCK) {
-        say(w, zdm_sprintf(s->a, "backfill %s: vacuum skipped: its lock was not available within "
+        say(w, zdm_sprintf(s->a, "%s: vacuum skipped: its lock was not available within "
                                  "%lld ms (DDL holds or awaits the table); the next group tries "
-                                 "again", w->bf->table, (long long)w->st->lock_timeout_ms));
+                                 "again", w->name, (long long)w->st->lock_timeout_ms));
         return true;
     }
     if (!v->ok && v->kind == RT_ERR_CONNECTION) {
-        say(w, zdm_sprintf(s->a, "backfill %s: vacuum lost its connection (%s); the next group "
-                                 "tries again", w->bf->table, v->err ? v->err : "?"));
+        say(w, zdm_sprintf(s->a, "%s: vacuum lost its connection (%s); the next group "
+                                 "tries again", w->name, v->err ? v->err : "?"));
         return true;
     }
     if (!v->ok) {
-        say(w, zdm_sprintf(s->a, "warning: backfill %s: vacuum failed, no more vacuums in this "
-                                 "walk: %s", w->bf->table, v->err ? v->err : "?"));
+        say(w, zdm_sprintf(s->a, "warning: %s: vacuum failed, no more vacuums in this "
+                                 "walk: %s", w->name, v->err ? v->err : "?"));
         w->vac_every = 0;
         return true;
     }
     w->vacuums++;
-    const char *key[] = {s->p->hash, w->st->id};
+    const char *key[] = {s->p->hash, w->key};
     rt_rows r;
     if (d->state->bf_vacuum && !d->query(s->c, s->a, d->state->bf_vacuum, 2, key, &r, err))
         return false;
-    say(w, zdm_sprintf(s->a, "backfill %s: vacuum %llu%s, %llu rows done: %.1f s", w->bf->table,
+    say(w, zdm_sprintf(s->a, "%s: vacuum %llu%s, %llu rows done: %.1f s", w->name,
                        (unsigned long long)w->vacuums, how, (unsigned long long)w->done,
                        v->secs));
     return true;
@@ -486,9 +514,9 @@ static bool vacuum_between(walk *w, const char **err)
         w->vac_since = 0;
         w->vac_due = true;
         if (w->bg && rt_vacuum_busy(w->bg) && !w->vac_late++)
-            say(w, zdm_sprintf(w->s->a, "backfill %s: a group of batches ended before the last "
+            say(w, zdm_sprintf(w->s->a, "%s: a group of batches ended before the last "
                                         "vacuum did: the next one starts when it has finished",
-                               w->bf->table));
+                               w->name));
     }
     if (!w->vac_due || (w->bg && rt_vacuum_busy(w->bg)))
         return true;
@@ -497,8 +525,8 @@ static bool vacuum_between(walk *w, const char **err)
     if (w->bg && rt_vacuum_start(w->bg, &verr))
         return true;
     if (w->bg) {
-        say(w, zdm_sprintf(w->s->a, "backfill %s: no worker connection for the vacuums (%s): "
-                                    "they run between the batches", w->bf->table, verr));
+        say(w, zdm_sprintf(w->s->a, "%s: no worker connection for the vacuums (%s): "
+                                    "they run between the batches", w->name, verr));
         rt_vacuum_free(w->bg);
         w->bg = NULL;
     }
@@ -570,8 +598,8 @@ static bool walk_batches(walk *w, const char **err)
     if (rt_interrupted())
         return interrupted(w, err);
     progress(w, true);
-    printf("zdm: backfill %s: done, %llu rows updated in %llu batches; batch size %llu..%llu "
-           "(adapted toward %g-%g ms per batch); %llu vacuum%s between groups%s\n", w->bf->table,
+    printf("zdm: %s: done, %llu rows updated in %llu batches; batch size %llu..%llu "
+           "(adapted toward %g-%g ms per batch); %llu vacuum%s between groups%s\n", w->name,
            (unsigned long long)w->done, (unsigned long long)w->batches,
            (unsigned long long)lo_size, (unsigned long long)hi_size, s->o.batch_lo_ms,
            s->o.batch_hi_ms, (unsigned long long)w->vacuums, w->vacuums == 1 ? "" : "s",
@@ -582,13 +610,17 @@ static bool walk_batches(walk *w, const char **err)
     return true;
 }
 
-bool rt_backfill_run(rt_session *s, size_t i, bool resumed, const char **err)
+bool rt_walk_run(rt_session *s, size_t i, const rt_backfill *bf, const char *key, bool resumed,
+                 const char *cmd, const char **err)
 {
     walk w;
     memset(&w, 0, sizeof w);
     w.s = s;
     w.st = &s->p->steps[i];
-    w.bf = w.st->backfill;
+    w.bf = bf;
+    w.key = key;
+    w.cmd = cmd;
+    w.name = zdm_sprintf(s->a, "%s %s", bf->verb, bf->table);
     w.smin = rt_bf_min_batch(w.bf->batch);
     w.smax = rt_bf_max_batch(w.bf->batch);
     w.size = w.bf->batch;
@@ -597,6 +629,14 @@ bool rt_backfill_run(rt_session *s, size_t i, bool resumed, const char **err)
     w.t0 = now_s();
     w.last_check = -1e9;
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    bool work = true;
+    if (!has_work(&w, &work, err))
+        return false;
+    if (!work) {
+        printf("zdm: %s: skipped, nothing to walk (the plan's guard_sql is false: what it walks "
+               "is not there)\n", w.name);
+        return true;
+    }
     /* Every statement of the walk is short (a batch is bounded by its lock
      * timeout and its target duration): a first signal waits for it. */
     rt_signals_soft(true);
@@ -609,4 +649,9 @@ bool rt_backfill_run(rt_session *s, size_t i, bool resumed, const char **err)
     }
     rt_signals_soft(false);
     return ok;
+}
+
+bool rt_backfill_run(rt_session *s, size_t i, bool resumed, const char **err)
+{
+    return rt_walk_run(s, i, s->p->steps[i].backfill, s->p->steps[i].id, resumed, "run", err);
 }

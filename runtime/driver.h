@@ -71,6 +71,9 @@ typedef struct rt_state_sql {
     const char *bf_batch;      /* (plan, step, cursor, rows, batch_size): in the batch's transaction */
     const char *bf_list;       /* (plan) -> step, hi, cursor, rows_done, batches, batch_size,
                                 * starts, updated[, vacuums, last vacuum: where bf_vacuum is] */
+    const char *bf_current;    /* (plan, walk, step) -> one row when the walk's row began at
+                                * or after the step's last start (a rollback's walk of this
+                                * rollback of it, to continue), no row otherwise */
     const char *bf_vacuum;     /* (plan, step): the walk vacuumed the table once more; NULL
                                 * where the driver does not record vacuums (bf_get then
                                 * returns no 7th column, the vacuums so far) */

@@ -506,6 +506,8 @@ static const rt_state_sql pg_state = {
     .bf_list = "SELECT step, hi, cursor, rows_done::text, batches::text, batch_size::text,"
                " starts::text, to_char(updated, 'YYYY-MM-DD HH24:MI:SS'), vacuums::text,"
                " to_char(vacuumed, 'YYYY-MM-DD HH24:MI:SS') FROM zdm.backfills WHERE plan = $1 ORDER BY step",
+    .bf_current = "SELECT 1 FROM zdm.backfills b JOIN zdm.steps s ON s.plan = b.plan AND s.step = $3"
+                  " WHERE b.plan = $1 AND b.step = $2 AND b.started >= s.started_at",
     .bf_vacuum = "UPDATE zdm.backfills SET vacuums = vacuums + 1, vacuumed = clock_timestamp()"
                  " WHERE plan = $1 AND step = $2",
     .tx_begin = "BEGIN",

@@ -622,6 +622,8 @@ static const rt_state_sql sqlite_state = {
     .bf_list = "SELECT step, hi, cursor, CAST(rows_done AS TEXT), CAST(batches AS TEXT),"
                " CAST(batch_size AS TEXT), CAST(starts AS TEXT), substr(updated, 1, 19)"
                " FROM zdm_backfills WHERE plan = ?1 ORDER BY step",
+    .bf_current = "SELECT 1 FROM zdm_backfills b JOIN zdm_steps s ON s.plan = b.plan AND s.step = ?3"
+                  " WHERE b.plan = ?1 AND b.step = ?2 AND b.started >= s.started_at",
     /* Deferred: the batch's UPDATE takes the write lock, under the busy
      * timeout set just before it. */
     .tx_begin = "BEGIN",

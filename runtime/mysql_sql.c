@@ -140,6 +140,9 @@ const rt_state_sql rt_my_state = {
     .bf_list = "SELECT step, hi, `cursor`, rows_done, batches, batch_size, starts, "
                STAMP("updated") " FROM zdm.backfills WHERE db = DATABASE() AND plan = ?1"
                " ORDER BY step",
+    .bf_current = "SELECT 1 FROM zdm.backfills b JOIN zdm.steps s ON s.db = b.db AND s.plan = b.plan"
+                  " AND s.step = ?3 WHERE b.db = DATABASE() AND b.plan = ?1 AND b.step = ?2"
+                  " AND b.started >= s.started_at",
     .tx_begin = "START TRANSACTION",
     .tx_commit = "COMMIT",
     .tx_rollback = "ROLLBACK",

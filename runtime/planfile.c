@@ -60,14 +60,19 @@ static bool boolean(reader *r, const rt_json *o, const char *key, const char *wh
     return false;
 }
 
-/* The native walk, when the plan carries one (a plan compiled before it
- * existed has no max_sql: its script runs). */
-static const rt_backfill *backfill(reader *r, const rt_json *s, const char *where)
+/* An optional string: absent (a plan compiled before it existed) or null
+ * is NULL. */
+static const char *opt_str(reader *r, const rt_json *o, const char *key, const char *where)
 {
-    const rt_json *b = rt_json_get(s, "backfill");
+    return rt_json_get(o, key) ? str(r, o, key, true, where) : NULL;
+}
+
+/* A native walk (b: the object), when the plan carries one (a plan compiled
+ * before it existed has no max_sql: its script runs). */
+static const rt_backfill *walk(reader *r, const rt_json *b, const char *where)
+{
     if (!b || b->type == RT_JNULL)
         return NULL;
-    where = zdm_sprintf(r->a, "%s.backfill", where);
     if (b->type != RT_JOBJ) {
         if (!r->err)
             r->err = zdm_sprintf(r->a, "plan.json: %s is not an object", where);
@@ -82,21 +87,59 @@ static const rt_backfill *backfill(reader *r, const rt_json *s, const char *wher
     bf->max_sql = str(r, b, "max_sql", false, where);
     bf->next_sql = str(r, b, "next_sql", false, where);
     bf->batch_sql = str(r, b, "batch_sql", false, where);
-    /* absent in plans compiled before it existed: no vacuum */
-    bf->vacuum_sql = rt_json_get(b, "vacuum_sql") ? str(r, b, "vacuum_sql", true, where) : NULL;
-    bf->quiet_check_sql = rt_json_get(b, "quiet_check_sql")
-                              ? str(r, b, "quiet_check_sql", true, where) : NULL;
-    bf->quiet_sql = rt_json_get(b, "quiet_sql") ? str(r, b, "quiet_sql", true, where) : NULL;
+    /* absent in plans compiled before they existed: no vacuum, triggers on */
+    bf->vacuum_sql = opt_str(r, b, "vacuum_sql", where);
+    bf->quiet_check_sql = opt_str(r, b, "quiet_check_sql", where);
+    bf->quiet_sql = opt_str(r, b, "quiet_sql", where);
+    bf->verb = opt_str(r, b, "verb", where);
+    bf->verb = bf->verb ? bf->verb : "backfill";
+    bf->guard_sql = opt_str(r, b, "guard_sql", where);
+    bf->total_sql = opt_str(r, b, "total_sql", where);
     /* present only for walks whose batch is more than one statement */
-    bf->check_sql = rt_json_get(b, "check_sql") ? str(r, b, "check_sql", true, where) : NULL;
-    bf->check_what = rt_json_get(b, "check_what") ? str(r, b, "check_what", true, where) : NULL;
-    bf->after_sql = rt_json_get(b, "after_sql") ? str(r, b, "after_sql", true, where) : NULL;
+    bf->check_sql = opt_str(r, b, "check_sql", where);
+    bf->check_what = opt_str(r, b, "check_what", where);
+    bf->after_sql = opt_str(r, b, "after_sql", where);
     bf->open_end = rt_json_get(b, "open_end") && boolean(r, b, "open_end", where);
     bf->batch = (uint64_t)num(r, b, "batch", 1e12, where);
     bf->pause_ms = num(r, b, "pause_ms", 3.6e6, where);
     if (bf->batch < 1 && !r->err)
         r->err = zdm_sprintf(r->a, "plan.json: %s: \"batch\" must be at least 1", where);
     return bf;
+}
+
+static const rt_backfill *backfill(reader *r, const rt_json *s, const char *where)
+{
+    return walk(r, rt_json_get(s, "backfill"), zdm_sprintf(r->a, "%s.backfill", where));
+}
+
+/* The rollback's pieces, when it has a walk (absent: its text runs). A walk
+ * a plan carries without its SQL (max_sql null) cannot run natively: then
+ * the rollback text runs whole. */
+static void rollback_pieces(reader *r, const rt_json *s, rt_step *out, const char *where)
+{
+    const rt_json *v = rt_json_get(s, "rollback_pieces");
+    if (!v || v->type == RT_JNULL)
+        return;
+    where = zdm_sprintf(r->a, "%s.rollback_pieces", where);
+    if (v->type != RT_JARR) {
+        if (!r->err)
+            r->err = zdm_sprintf(r->a, "plan.json: %s is not an array", where);
+        return;
+    }
+    rt_rollback_piece *p = ZDM_NEW_ARRAY(r->a, rt_rollback_piece, v->len + 1);
+    for (size_t i = 0; i < v->len && !r->err; i++) {
+        const char *at = zdm_sprintf(r->a, "%s[%zu]", where, i);
+        const rt_json *w = rt_json_get(v->items[i], "walk");
+        if (w) {
+            p[i].walk = walk(r, w, zdm_sprintf(r->a, "%s.walk", at));
+            if (!p[i].walk)
+                return; /* no native form: the rollback text runs */
+        } else {
+            p[i].script = str(r, v->items[i], "script", false, at);
+        }
+    }
+    out->rb_pieces = p;
+    out->nrb_pieces = v->len;
 }
 
 static rt_check *checks(reader *r, const rt_json *o, const char *key, size_t *n, const char *where)
@@ -144,6 +187,7 @@ static void step(reader *r, rt_plan *p, const rt_json *s, rt_step *out, size_t i
     out->lock_timeout_ms = num(r, s, "lock_timeout_ms", 1e9, where);
     out->statement_timeout_ms = num(r, s, "statement_timeout_ms", 1e12, where);
     out->backfill = backfill(r, s, where);
+    rollback_pieces(r, s, out, where);
     if (r->err)
         return;
     int ph = rt_plan_phase(p, out->phase);

@@ -29,7 +29,18 @@ typedef struct rt_backfill {
     bool open_end;                           /* the last batch runs with to NULL */
     uint64_t batch;             /* the plan's batch size */
     int64_t pause_ms;           /* the plan's pause between batches */
+    /* A rollback's walk: what a batch does ("backfill" for a BACKFILL
+     * step's), and NULL or its queries: whether it has work, how many rows
+     * it goes over (NULL: the table's row estimate). */
+    const char *verb, *guard_sql, *total_sql;
 } rt_backfill;
+
+/* One piece of a step's rollback run natively (plan.json
+ * "rollback_pieces"): script text, or a walk. */
+typedef struct rt_rollback_piece {
+    const char *script;
+    const rt_backfill *walk;
+} rt_rollback_piece;
 
 typedef struct rt_step {
     const char *id, *phase, *kind, *title, *op;
@@ -40,6 +51,8 @@ typedef struct rt_step {
     const char *lock_level;  /* "none", "rows", "concurrent", "blocks_writes", "blocks_all" */
     int64_t lock_timeout_ms, statement_timeout_ms; /* what its script sets (0: none) */
     const rt_backfill *backfill; /* NULL: no native walk, the script runs */
+    const rt_rollback_piece *rb_pieces; /* NULL: the rollback text runs as it is */
+    size_t nrb_pieces;
     rt_check *pre, *post;
     size_t npre, npost;
 } rt_step;

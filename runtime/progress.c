@@ -138,7 +138,8 @@ void rt_progress_line(char *buf, size_t n, const rt_progress *p)
     if (p->vacuums)
         snprintf(v, sizeof v, ", %llu vacuum%s", (unsigned long long)p->vacuums,
                  p->vacuums == 1 ? "" : "s");
-    snprintf(buf, n, "backfill %s: %llu%s, %.0f rows/s, ETA %s, batch %llu%s%s", p->label,
+    snprintf(buf, n, "%s %s: %llu%s, %.0f rows/s, ETA %s, batch %llu%s%s",
+             p->verb ? p->verb : "backfill", p->label,
              (unsigned long long)p->done, of, p->rate > 0 ? p->rate : 0, e,
              (unsigned long long)p->batch, l, v);
 }

@@ -29,6 +29,7 @@ double rt_bf_backoff_ms(unsigned attempt, double base_ms, double cap_ms, double 
 
 typedef struct rt_progress {
     const char *label;  /* "users" */
+    const char *verb;   /* "backfill" (NULL), "restore", "fill": the plain line's first word */
     uint64_t done;      /* rows updated so far (every run of this walk) */
     int64_t total;      /* the planner's row estimate; <= 0: unknown */
     double rate;        /* rows per second in this run; <= 0: not known yet */

@@ -8,8 +8,63 @@
  * Each rollback text is attempted as `zdm run` attempts a step (attempt.c):
  * again after a lock timeout, deadlock or foreign cancel where its script
  * does not retry by itself, and after reconnecting to a restarted server.
+ *
+ * A rollback whose text has batched loops (a backup's restore, a reverse
+ * move's fill) comes with its pieces in plan.json: its scripts run as they
+ * are and its walks natively (backfill.c), each with its own row in the
+ * state table (rt_rollback_walk_key), its cursor committed with every batch.
+ * A rerun continues a walk whose row began after the step's last start (this
+ * rollback of the step was interrupted: no row restored twice, none
+ * skipped); an older row is a finished rollback's, before the step ran
+ * again, and the walk starts afresh.
  */
 #include "rt_int.h"
+
+#include <string.h>
+
+const char *rt_rollback_walk_key(zdm_arena *a, const rt_step *st, size_t ordinal)
+{
+    return zdm_sprintf(a, "%s/rollback/%zu", st->id, ordinal);
+}
+
+/* Whether the walk's row is this rollback's (begun after the step's last
+ * start): then it continues. */
+static bool walk_resumes(rt_session *s, const rt_step *st, const char *key, bool *yes,
+                         const char **err)
+{
+    rt_rows r;
+    const char *p[] = {s->p->hash, key, st->id};
+    *yes = false;
+    if (!s->d->query(s->c, s->a, s->d->state->bf_current, 3, p, &r, err))
+        return false;
+    *yes = r.nrows > 0;
+    return true;
+}
+
+bool rt_rollback_pieces_run(rt_session *s, size_t i, const char **err)
+{
+    const rt_step *st = &s->p->steps[i];
+    size_t walks = 0;
+    for (size_t n = 0; n < st->nrb_pieces; n++) {
+        const rt_rollback_piece *pc = &st->rb_pieces[n];
+        if (pc->script) {
+            if (!s->d->exec_script(s->c, s->a, pc->script, err))
+                return false;
+            continue;
+        }
+        const char *key = rt_rollback_walk_key(s->a, st, ++walks);
+        bool resumed;
+        if (!walk_resumes(s, st, key, &resumed, err))
+            return false;
+        const char *rp[] = {s->run_id, st->id};
+        if (resumed && s->run_id && !s->d->query(s->c, s->a, s->d->state->run_resumed, 2, rp,
+                                                 &(rt_rows){0}, err))
+            return false;
+        if (!rt_walk_run(s, i, pc->walk, key, resumed, "rollback", err))
+            return false;
+    }
+    return true;
+}
 
 /* The rollback of st gave up: say so, name the blockers of a lock it did
  * not get, and record the error (not when the server is gone: the state
@@ -98,7 +153,7 @@ static int rollback(rt_session *s)
 int rt_cmd_rollback(int argc, char **argv)
 {
     rt_session s = {0};
-    if (!rt_parse_opts("rollback", argc, argv, "yr", &s.o))
+    if (!rt_parse_opts("rollback", argc, argv, "yrb", &s.o))
         return RT_EXIT_USAGE;
     s.a = zdm_arena_new();
     int rc = rt_open(&s, true);

@@ -101,6 +101,20 @@ void rt_signals_soft(bool on);
  * finished before). False with *err on failure, or with rt_interrupted()
  * after an interruption (the batches committed stay, the cursor with them). */
 bool rt_backfill_run(rt_session *s, size_t i, bool resumed, const char **err);
+/* The same for any walk of plan step i (a rollback's: rollback.c): its row
+ * in the state table is `key`; `cmd` ("run", "rollback") is the command its
+ * lines name to continue it. A walk whose guard_sql says it has no work
+ * (what it reads is gone) does nothing. */
+bool rt_walk_run(rt_session *s, size_t i, const rt_backfill *bf, const char *key, bool resumed,
+                 const char *cmd, const char **err);
+/* Runs step i's rollback from its pieces (rollback.c): scripts as they are,
+ * walks natively, each walk continuing from its cursor when this rollback
+ * of the step was interrupted before (its row began after the step's last
+ * start). False with *err, or with rt_interrupted(). */
+bool rt_rollback_pieces_run(rt_session *s, size_t i, const char **err);
+/* A rollback walk's row in the state table: step id, "/rollback/", and its
+ * ordinal among the step's rollback walks (1, 2, ...). */
+const char *rt_rollback_walk_key(zdm_arena *a, const rt_step *st, size_t ordinal);
 
 /* vacuum.c: the vacuum between groups of batches on a worker connection in
  * its own thread. rt_vacuum_new is NULL when the driver has no worker

@@ -23,6 +23,8 @@ static int usage(const char *cmd, const char *msg, const char *arg)
                     "               [--max-load N] [--vacuum-every PERCENT]\n"
                     "       zdm status DIR [--db URL]\n"
                     "       zdm rollback DIR [--db URL] [--yes] [--reconnect-timeout SECONDS]\n"
+                    "               [--batch-ms LO-HI] [--pause MS] [--max-replica-lag SECONDS]\n"
+                    "               [--max-load N] [--vacuum-every PERCENT]\n"
                     "  DIR is a `zdm compile` output directory (it holds plan.json)\n"
                     "  URL is a libpq connection string or URI (without it, PGHOST, PGDATABASE, ...),\n"
                     "  or sqlite:PATH for a SQLite database file\n");

@@ -48,8 +48,27 @@ static void next_line(const rt_session *s)
     printf("next: nothing, every step has run\n");
 }
 
-/* Each native backfill walk recorded for this plan: how far it is. A state
- * schema made before backfills were recorded has no such table: nothing. */
+/* What a walk's row in the state table is: a step's backfill (its id), or
+ * a walk of a step's rollback (rt_rollback_walk_key), named by its verb and
+ * table. */
+static const char *walk_label(rt_session *s, const char *key)
+{
+    for (size_t i = 0; i < s->p->nsteps; i++) {
+        const rt_step *st = &s->p->steps[i];
+        if (strcmp(key, st->id) == 0)
+            return zdm_sprintf(s->a, "backfill of step %s", st->id);
+        for (size_t n = 0, k = 0; n < st->nrb_pieces; n++) {
+            const rt_backfill *w = st->rb_pieces[n].walk;
+            if (w && strcmp(key, rt_rollback_walk_key(s->a, st, ++k)) == 0)
+                return zdm_sprintf(s->a, "rollback of step %s, %s %s", st->id, w->verb, w->table);
+        }
+    }
+    return zdm_sprintf(s->a, "walk %s", key);
+}
+
+/* Each native walk recorded for this plan (backfills, and rollbacks' walks):
+ * how far it is. A state schema made before backfills were recorded has no
+ * such table: nothing. */
 static void backfills(rt_session *s)
 {
     rt_rows r;
@@ -59,9 +78,9 @@ static void backfills(rt_session *s)
         return;
     for (size_t i = 0; i < r.nrows; i++) {
         const char *hi = RT_CELL(&r, i, 1), *cur = RT_CELL(&r, i, 2);
-        printf("backfill of step %s: %s rows updated in %s batches (batch size now %s), cursor %s "
+        printf("%s: %s rows updated in %s batches (batch size now %s), cursor %s "
                "of last key %s, %s start%s, last batch %s\n",
-               RT_CELL(&r, i, 0), RT_CELL(&r, i, 3), RT_CELL(&r, i, 4), RT_CELL(&r, i, 5),
+               walk_label(s, RT_CELL(&r, i, 0)), RT_CELL(&r, i, 3), RT_CELL(&r, i, 4), RT_CELL(&r, i, 5),
                cur ? cur : "(none yet)", hi ? hi : "(empty table)", RT_CELL(&r, i, 6),
                strcmp(RT_CELL(&r, i, 6), "1") == 0 ? "" : "s", RT_CELL(&r, i, 7));
         if (r.ncols > 9 && RT_CELL(&r, i, 8) && strcmp(RT_CELL(&r, i, 8), "0") != 0)

@@ -282,21 +282,28 @@ static const char *unindent(zdm_lower_ctx *cx, const char *text)
 /* The walk of `zdm run` (runtime/backfill.c) as the spec's three statements:
  * keys travel as text ($1, $2 typed text) and are cast to the key's type, so
  * the comparisons and the order are the key's own (its collation for text). */
-static void native_walk(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const pgsql_backup *bk)
+const char *pgsql_walk_keys(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const zdm_name *rel,
+                            const char *k, const char *kt, const char *key_sql)
 {
-    const char *k = sp->key_cols[0], *kt = sp->key_types[0];
-    const char *range = zdm_sqlf_str(cx->arena, PG,
-                                     "($1::text IS NULL OR %I > CAST($1::text AS %s))"
-                                     " AND %I <= CAST($2::text AS %s)", k, kt, k, kt);
+    const char *own = zdm_sqlf_str(cx->arena, PG, "($1::text IS NULL OR %I > CAST($1::text AS %s))"
+                                                  " AND %I <= CAST($2::text AS %s)", k, kt, k, kt);
     /* The text outputs get their own names: an ORDER BY name matches an
      * output column first, and the text's order is not the key's. */
     sp->max_sql = zdm_sqlf_str(cx->arena, PG,
                                "SELECT %I::text AS zdm_last FROM %N ORDER BY %I DESC LIMIT 1",
-                               k, &sp->table, k);
+                               k, rel, k);
     sp->next_sql = zdm_sqlf_str(cx->arena, PG,
                                 "SELECT zdm_k::text AS zdm_last FROM (SELECT %I AS zdm_k FROM %N"
                                 " WHERE %s ORDER BY %I LIMIT $3::bigint) AS zdm_batch"
-                                " ORDER BY zdm_k DESC LIMIT 1", k, &sp->table, range, k);
+                                " ORDER BY zdm_k DESC LIMIT 1", k, rel, own, k);
+    return zdm_sqlf_str(cx->arena, PG, "($1::text IS NULL OR %s > CAST($1::text AS %s))"
+                                       " AND %s <= CAST($2::text AS %s)", key_sql, kt, key_sql, kt);
+}
+
+static void native_walk(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const pgsql_backup *bk)
+{
+    const char *k = sp->key_cols[0], *kt = sp->key_types[0];
+    const char *range = pgsql_walk_keys(cx, sp, &sp->table, k, kt, pgsql_ident(cx, k));
     /* Plain VACUUM (no FULL, no ANALYZE): SHARE UPDATE EXCLUSIVE, which
      * writers do not conflict with; it marks the dead versions the batches
      * left as free space for the next batches' new versions. */

@@ -235,9 +235,17 @@ const char *pgsql_moves_todo_sql(zdm_lower_ctx *cx, const pgsql_sync *sy);
 zdm_backfill_spec *pgsql_native_spec(zdm_lower_ctx *cx, const zdm_name *t, const char *key,
                                      const char *key_type, const char *set_sql,
                                      const char *filter_sql);
+/* A walk's max_sql and next_sql over column k (of type kt) of rel; returns
+ * a batch's range condition ($1 the cursor, $2 its last key) on key_sql,
+ * the key as the batch statement names it. */
+const char *pgsql_walk_keys(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const zdm_name *rel,
+                            const char *k, const char *kt, const char *key_sql);
 /* The native walk of a table's moves fill (set: every move's dst; rows to
  * do: any dst out of step), or NULL without a single-column key. */
 zdm_backfill_spec *pgsql_moves_spec(zdm_lower_ctx *cx, const pgsql_sync *sy);
+/* The same for the moves `ms` of table t (a reverse move's fill). */
+zdm_backfill_spec *pgsql_move_spec(zdm_lower_ctx *cx, const zdm_name *t, pgsql_move *const *ms,
+                                   size_t n);
 /* The one batched pass that fills every move's dst of a table (backfill phase). */
 void pgsql_moves_fill_step(zdm_lower_ctx *cx, const pgsql_sync *sy);
 /* A DO block failing unless every move's dst is in step (before the swap). */
@@ -264,11 +272,12 @@ const char *pgsql_cond_trigger(zdm_lower_ctx *cx, const zdm_name *t, const char 
 /* The column exists with this type (any nullability). */
 const char *pgsql_cond_type(zdm_lower_ctx *cx, const zdm_name *t, const char *col,
                             const zdm_coltype *ty);
-/* The rollback of a move after its swap: the reverse expand/contract as one
- * guarded script (a no-op when the swap has not run). */
-const char *pgsql_move_undo_swap(zdm_lower_ctx *cx, const pgsql_move *m);
+/* Appends to s's rollback the rollback of a move after its swap: the
+ * reverse expand/contract as one guarded script (a no-op when the swap has
+ * not run), its batched fill also as a native walk (zdm_rollback_piece). */
+void pgsql_move_undo_swap(zdm_lower_ctx *cx, zdm_step *s, const pgsql_move *m);
 /* The same for a type changed in place: back to the old type online. */
-const char *pgsql_retype_undo(zdm_lower_ctx *cx, const zdm_op *op);
+void pgsql_retype_undo(zdm_lower_ctx *cx, zdm_step *s, const zdm_op *op);
 /* A step's lowering for ALTER TYPE, RENAME COLUMN, RENAME TABLE. */
 int pgsql_lower_alter_type(zdm_lower_ctx *cx, const zdm_op *op);
 int pgsql_lower_rename_column(zdm_lower_ctx *cx, const zdm_op *op);

@@ -424,24 +424,33 @@ const char *pgsql_move_add_ddl(zdm_lower_ctx *cx, const pgsql_move *m)
                         m->dst, ty);
 }
 
-const char *pgsql_moves_set_sql(zdm_lower_ctx *cx, const pgsql_sync *sy)
+static const char *set_sql(zdm_lower_ctx *cx, pgsql_move *const *ms, size_t n)
 {
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
-    for (size_t i = 0; i < sy->moves.len; i++)
-        zdm_sqlf(&b, PG, "%s%I = %R", i ? ", " : "", sy->moves.items[i]->dst,
-                 sy->moves.items[i]->conv);
+    for (size_t i = 0; i < n; i++)
+        zdm_sqlf(&b, PG, "%s%I = %R", i ? ", " : "", ms[i]->dst, ms[i]->conv);
     return zdm_buf_cstr(&b);
+}
+
+static const char *todo_sql(zdm_lower_ctx *cx, pgsql_move *const *ms, size_t n)
+{
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    for (size_t i = 0; i < n; i++)
+        zdm_sqlf(&b, PG, "%s%s", i ? " OR " : "",
+                 pgsql_move_differs(cx, ms[i], pgsql_ident(cx, ms[i]->dst)));
+    return zdm_buf_cstr(&b);
+}
+
+const char *pgsql_moves_set_sql(zdm_lower_ctx *cx, const pgsql_sync *sy)
+{
+    return set_sql(cx, sy->moves.items, sy->moves.len);
 }
 
 const char *pgsql_moves_todo_sql(zdm_lower_ctx *cx, const pgsql_sync *sy)
 {
-    zdm_buf b;
-    zdm_buf_init(&b, cx->arena);
-    for (size_t i = 0; i < sy->moves.len; i++)
-        zdm_sqlf(&b, PG, "%s%s", i ? " OR " : "",
-                 pgsql_move_differs(cx, sy->moves.items[i], pgsql_ident(cx, sy->moves.items[i]->dst)));
-    return zdm_buf_cstr(&b);
+    return todo_sql(cx, sy->moves.items, sy->moves.len);
 }
 
 /* One keyset batch that fills dst for every move in `ms`. */
@@ -470,16 +479,21 @@ static const char *key_of(zdm_lower_ctx *cx, const zdm_name *t)
     return pk && pk->ncols == 1 ? pk->cols[0] : NULL;
 }
 
-zdm_backfill_spec *pgsql_moves_spec(zdm_lower_ctx *cx, const pgsql_sync *sy)
+zdm_backfill_spec *pgsql_move_spec(zdm_lower_ctx *cx, const zdm_name *t, pgsql_move *const *ms,
+                                   size_t n)
 {
-    const char *key = key_of(cx, &sy->table);
-    const zdm_table *bt = zdm_schema_table(cx->mig->base, sy->table);
+    const char *key = key_of(cx, t);
+    const zdm_table *bt = zdm_schema_table(cx->mig->base, *t);
     const zdm_column *kc = key && bt ? zdm_table_column(bt, key) : NULL;
     if (!kc)
         return NULL;
-    return pgsql_native_spec(cx, &sy->table, key, pgsql_type(cx, &kc->type, false),
-                             pgsql_moves_set_sql(cx, sy),
-                             zdm_sprintf(cx->arena, "(%s)", pgsql_moves_todo_sql(cx, sy)));
+    return pgsql_native_spec(cx, t, key, pgsql_type(cx, &kc->type, false), set_sql(cx, ms, n),
+                             zdm_sprintf(cx->arena, "(%s)", todo_sql(cx, ms, n)));
+}
+
+zdm_backfill_spec *pgsql_moves_spec(zdm_lower_ctx *cx, const pgsql_sync *sy)
+{
+    return pgsql_move_spec(cx, &sy->table, sy->moves.items, sy->moves.len);
 }
 
 const char *pgsql_move_fill_loop(zdm_lower_ctx *cx, const zdm_name *t, pgsql_move *const *ms,

@@ -127,7 +127,7 @@ static int short_alter(zdm_lower_ctx *cx, const zdm_op *op, bool new_table)
         s->rollback = "-- nothing to undo here: the rollback of its create table drops the "
                       "table\n";
     } else {
-        s->rollback = pgsql_retype_undo(cx, op);
+        pgsql_retype_undo(cx, s, op);
         s->rollback_note = "narrowing the type back would rewrite the table under ACCESS "
                            "EXCLUSIVE, so the rollback moves the column back online (new column "
                            "in the old type, trigger, batched fill, indexes CONCURRENTLY, swap); "

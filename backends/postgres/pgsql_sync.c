@@ -336,12 +336,9 @@ static void add_swap(zdm_lower_ctx *cx, const pgsql_sync *sy)
     double work = swap_estimate(cx, s, sy);
     s->why = "The new columns are complete (trigger + fill) and their indexes and NOT NULL "
              "proof are built: the swap is catalog work in one short transaction, retried.";
-    zdm_buf rb;
-    zdm_buf_init(&rb, cx->arena);
     for (size_t i = sy->moves.len; i-- > 0;)
-        zdm_buf_puts(&rb, pgsql_move_undo_swap(cx, sy->moves.items[i]));
-    zdm_buf_puts(&rb, create_sql(cx, s, sy));
-    s->rollback = zdm_buf_cstr(&rb);
+        pgsql_move_undo_swap(cx, s, sy->moves.items[i]);
+    zdm_step_rollback_script(cx->plan, s, create_sql(cx, s, sy));
     s->rollback_note = "after the swap the old columns are gone: the rollback adds each back "
                        "under a helper name, keeps it in step from the new one with its own "
                        "trigger (revert, or the database's cast), fills it in batches, builds "

@@ -9,6 +9,8 @@
  * transaction. The first piece runs only where the swap has happened, the
  * others only while the reverse move's trigger exists, so the script is a
  * no-op before the swap, resumes after a stop and does nothing once done.
+ * The fill is also in the step's rollback pieces as a native walk, which
+ * `zdm rollback` runs batch by batch with its cursor (runtime/backfill.c).
  */
 #include "pgsql_int.h"
 
@@ -44,7 +46,7 @@ static const char *undo_fn_sql(zdm_lower_ctx *cx, const pgsql_move *r, const zdm
                         fn, tag, text, tag);
 }
 
-/* One reverse move being written out. */
+/* One reverse move being written out, into the rollback of step s. */
 typedef struct undo {
     zdm_lower_ctx *cx;
     const pgsql_move *r;
@@ -52,8 +54,13 @@ typedef struct undo {
     const char *trg;     /* the undo trigger (and its function's) name */
     zdm_name fn;
     const char *running; /* "the undo trigger exists": the undo is under way */
-    zdm_buf out;
+    zdm_step *s;
 } undo;
+
+static void put(undo *u, const char *text)
+{
+    zdm_step_rollback_script(u->cx->plan, u->s, text);
+}
 
 /* A step's timeouts for pieces that wait only on SHARE UPDATE EXCLUSIVE. */
 static zdm_step concurrent(zdm_lower_ctx *cx)
@@ -79,10 +86,11 @@ static void undo_expand(undo *u, const char *swapped)
                                    u->trg, u->t, &u->fn);
     const char *guard = zdm_sprintf(u->cx->arena, "%s\nAND %s", swapped,
                                     pgsql_cond_trigger(u->cx, u->t, u->trg, false));
-    zdm_buf_puts(&u->out, pgsql_retry_sql(u->cx, &s, guard, ddl, 0));
+    put(u, pgsql_retry_sql(u->cx, &s, guard, ddl, 0));
 }
 
-/* 2: the batched fill, only while the undo is under way. */
+/* 2: the batched fill, only while the undo is under way; `zdm rollback`
+ * walks it natively (the same guard, its own cursor). */
 static void undo_fill(undo *u)
 {
     zdm_step s = scratch(u->cx);
@@ -90,10 +98,17 @@ static void undo_fill(undo *u)
     pgsql_move *one[1] = {(pgsql_move *)u->r};
     const char *pro = zdm_sprintf(u->cx->arena, "    IF NOT %s THEN\n        RETURN;\n    END IF;\n",
                                   u->running);
-    zdm_buf_puts(&u->out, pgsql_step_sql(u->cx, &s,
-                                         pgsql_move_fill_loop(u->cx, u->t, one, 1, pro,
-                                                              "rows written later are the "
-                                                              "trigger's")));
+    const char *loop = pgsql_move_fill_loop(u->cx, u->t, one, 1, pro,
+                                            "rows written later are the trigger's");
+    put(u, pgsql_step_sql(u->cx, &s, ""));
+    zdm_backfill_spec *sp = pgsql_move_spec(u->cx, u->t, one, 1);
+    if (!sp) {
+        put(u, loop);
+        return;
+    }
+    sp->verb = "fill";
+    sp->guard_sql = zdm_sprintf(u->cx->arena, "SELECT %s", u->running);
+    zdm_step_rollback_walk(u->cx->plan, u->s, loop, sp);
 }
 
 /* 3: its indexes and unique constraints' indexes CONCURRENTLY, its foreign
@@ -104,23 +119,21 @@ static void undo_indexes(undo *u)
     const pgsql_move *r = u->r;
     zdm_step s = concurrent(cx);
     for (size_t i = 0; i < r->tmp_ixs.len; i++)
-        zdm_buf_puts(&u->out, pgsql_step_sql(cx, &s, pgsql_index_if_sql(cx, r->tmp_ixs.items[i],
-                                                                         u->running)));
+        put(u, pgsql_step_sql(cx, &s, pgsql_index_if_sql(cx, r->tmp_ixs.items[i], u->running)));
     for (size_t i = 0; i < r->cons.len; i++) {
         const char *tmp = r->tmp_cons.items[i];
         if (r->cons.items[i]->kind == ZDM_CON_CHECK)
             continue; /* re-added by the swap back, validated after it */
         if (r->cons.items[i]->kind == ZDM_CON_UNIQUE) {
-            zdm_buf_puts(&u->out, pgsql_step_sql(cx, &s, pgsql_index_if_sql(
-                                                             cx, pgsql_move_unique_index(cx, r, i),
+            put(u, pgsql_step_sql(cx, &s, pgsql_index_if_sql(cx, pgsql_move_unique_index(cx, r, i),
                                                              u->running)));
             continue;
         }
         zdm_step a = scratch(cx);
-        zdm_buf_puts(&u->out, pgsql_retry_sql(cx, &a, while_running(u, pgsql_cond_constraint(
-                                                                            cx, u->t, tmp, false)),
-                                              pgsql_move_fk_ddl(cx, r, i), 0));
-        zdm_buf_puts(&u->out, pgsql_step_sql(cx, &s, pgsql_validate_if_sql(cx, u->t, tmp)));
+        put(u, pgsql_retry_sql(cx, &a,
+                               while_running(u, pgsql_cond_constraint(cx, u->t, tmp, false)),
+                               pgsql_move_fk_ddl(cx, r, i), 0));
+        put(u, pgsql_step_sql(cx, &s, pgsql_validate_if_sql(cx, u->t, tmp)));
     }
 }
 
@@ -131,13 +144,12 @@ static void undo_not_null(undo *u)
     if (!r->nn)
         return;
     zdm_step a = scratch(u->cx), v = concurrent(u->cx);
-    zdm_buf_puts(&u->out, pgsql_retry_sql(u->cx, &a, while_running(u, pgsql_cond_constraint(
-                                                                         u->cx, u->t, r->nn, false)),
-                                          zdm_sqlf_str(u->cx->arena, PG, "ALTER TABLE %N ADD "
-                                                       "CONSTRAINT %I CHECK (%I IS NOT NULL) NOT "
-                                                       "VALID;", u->t, r->nn, r->dst),
-                                          0));
-    zdm_buf_puts(&u->out, pgsql_step_sql(u->cx, &v, pgsql_validate_if_sql(u->cx, u->t, r->nn)));
+    put(u, pgsql_retry_sql(u->cx, &a,
+                           while_running(u, pgsql_cond_constraint(u->cx, u->t, r->nn, false)),
+                           zdm_sqlf_str(u->cx->arena, PG, "ALTER TABLE %N ADD CONSTRAINT %I "
+                                        "CHECK (%I IS NOT NULL) NOT VALID;", u->t, r->nn, r->dst),
+                           0));
+    put(u, pgsql_step_sql(u->cx, &v, pgsql_validate_if_sql(u->cx, u->t, r->nn)));
 }
 
 /* 5: the swap back, in one short retried transaction. */
@@ -147,34 +159,32 @@ static void undo_swap(undo *u)
     const char *ddl = zdm_sqlf_str(u->cx->arena, PG, "DROP TRIGGER %I ON %N;\n%s\nDROP FUNCTION "
                                    "IF EXISTS %N();",
                                    u->trg, u->t, pgsql_move_swap(u->cx, u->r), &u->fn);
-    zdm_buf_puts(&u->out, pgsql_retry_sql(u->cx, &s, u->running, ddl, 0));
+    put(u, pgsql_retry_sql(u->cx, &s, u->running, ddl, 0));
     zdm_step v = concurrent(u->cx);
     for (size_t i = 0; i < u->r->cons.len; i++)
         if (u->r->cons.items[i]->kind == ZDM_CON_CHECK)
-            zdm_buf_puts(&u->out, pgsql_step_sql(u->cx, &v, pgsql_validate_if_sql(
-                                                                u->cx, u->t,
-                                                                u->r->cons.items[i]->name)));
+            put(u, pgsql_step_sql(u->cx, &v, pgsql_validate_if_sql(u->cx, u->t,
+                                                                   u->r->cons.items[i]->name)));
 }
 
-/* The reverse move `r` of a swapped column, started only where `swapped` holds. */
-static const char *undo_script(zdm_lower_ctx *cx, const pgsql_move *r, const char *swapped)
+/* The reverse move `r` of a swapped column, started only where `swapped`
+ * holds, appended to s's rollback. */
+static void undo_script(zdm_lower_ctx *cx, zdm_step *s, const pgsql_move *r, const char *swapped)
 {
-    undo u = {.cx = cx, .r = r, .t = &r->table};
+    undo u = {.cx = cx, .r = r, .t = &r->table, .s = s};
     u.trg = pgsql_object_name(cx->arena, "zdm_undo", r->table.name, r->dst);
     u.fn = in_schema(u.t, u.trg);
     u.running = pgsql_cond_trigger(cx, u.t, u.trg, true);
-    zdm_buf_init(&u.out, cx->arena);
-    zdm_sqlf(&u.out, PG, "-- undo the swap of %s: the old column back, online\n",
-             qcol(cx, r, r->src));
+    put(&u, zdm_sqlf_str(cx->arena, PG, "-- undo the swap of %s: the old column back, online\n",
+                         qcol(cx, r, r->src)));
     undo_expand(&u, swapped);
     undo_fill(&u);
     undo_indexes(&u);
     undo_not_null(&u);
     undo_swap(&u);
-    return zdm_buf_cstr(&u.out);
 }
 
-const char *pgsql_move_undo_swap(zdm_lower_ctx *cx, const pgsql_move *m)
+void pgsql_move_undo_swap(zdm_lower_ctx *cx, zdm_step *s, const pgsql_move *m)
 {
     const zdm_op *op = m->op;
     pgsql_move *r = pgsql_move_reverse(cx, op);
@@ -187,11 +197,11 @@ const char *pgsql_move_undo_swap(zdm_lower_ctx *cx, const pgsql_move *m)
         swapped = zdm_sprintf(cx->arena, "%s\nAND %s",
                               pgsql_cond_type(cx, &op->table, op->col->name, &op->col->type),
                               pgsql_cond_column(cx, &op->table, m->dst, false));
-    return undo_script(cx, r, swapped);
+    undo_script(cx, s, r, swapped);
 }
 
-const char *pgsql_retype_undo(zdm_lower_ctx *cx, const zdm_op *op)
+void pgsql_retype_undo(zdm_lower_ctx *cx, zdm_step *s, const zdm_op *op)
 {
-    return undo_script(cx, pgsql_move_reverse(cx, op),
-                       pgsql_cond_type(cx, &op->table, op->col->name, &op->col->type));
+    undo_script(cx, s, pgsql_move_reverse(cx, op),
+                pgsql_cond_type(cx, &op->table, op->col->name, &op->col->type));
 }

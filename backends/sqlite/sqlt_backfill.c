@@ -269,6 +269,48 @@ static const char *backup_restore_sql(zdm_lower_ctx *cx, const zdm_op *op, const
     return sqlt_guarded_sql(cx, exists, zdm_buf_cstr(&b));
 }
 
+/* The same restore as a walk for `zdm rollback` (runtime/backfill.c): the
+ * backup's keys in batches, each batch and its cursor one transaction, so a
+ * resumed rollback restores no row twice; the table's row versions need no
+ * vacuum (SQLite updates in place). */
+static zdm_backfill_spec *backup_restore_spec(zdm_lower_ctx *cx, const zdm_op *op,
+                                              const sqlt_backup *bk, uint64_t batch)
+{
+    zdm_backfill_spec *sp = spec_of(cx, op, batch);
+    const char *t = op->table.name;
+    zdm_buf set, cond;
+    zdm_buf_init(&set, cx->arena);
+    zdm_buf_init(&cond, cx->arena);
+    for (size_t i = 0; i < bk->cols.len; i++) {
+        const char *eq = zdm_sqlf_str(cx->arena, SQ, "%I.%I IS b.zdm_new_%zu", t,
+                                      bk->cols.items[i], i + 1);
+        zdm_sqlf(&set, SQ, "%s%I = CASE WHEN %s THEN b.zdm_old_%zu ELSE %I.%I END", i ? ", " : "",
+                 bk->cols.items[i], eq, i + 1, t, bk->cols.items[i]);
+        zdm_sqlf(&cond, SQ, "%s%s", i ? " OR " : "", eq);
+    }
+    sp->key_cols[0] = "zdm_key";
+    sp->set_sql = zdm_buf_cstr(&set);
+    sp->filter_sql = zdm_buf_cstr(&cond);
+    sp->max_sql = zdm_sqlf_str(cx->arena, SQ, "SELECT CAST(zdm_key AS TEXT) AS zdm_last FROM %I "
+                                              "ORDER BY zdm_key DESC LIMIT 1", bk->name);
+    const char *range = "(?1 IS NULL OR zdm_key > CAST(?1 AS INTEGER)) AND zdm_key <= CAST(?2 AS "
+                        "INTEGER)";
+    sp->next_sql = zdm_sqlf_str(cx->arena, SQ,
+                                "SELECT CAST(zdm_k AS TEXT) AS zdm_last FROM (SELECT zdm_key AS "
+                                "zdm_k FROM %I WHERE %s ORDER BY zdm_key LIMIT CAST(?3 AS INTEGER)) "
+                                "ORDER BY zdm_k DESC LIMIT 1", bk->name, range);
+    sp->batch_sql = zdm_sqlf_str(cx->arena, SQ,
+                                 "UPDATE %I SET %s FROM %I AS b WHERE %I.rowid = b.zdm_key AND "
+                                 "(?1 IS NULL OR b.zdm_key > CAST(?1 AS INTEGER)) AND b.zdm_key <= "
+                                 "CAST(?2 AS INTEGER) AND (%s)",
+                                 t, sp->set_sql, bk->name, t, sp->filter_sql);
+    sp->verb = "restore";
+    sp->guard_sql = zdm_sqlf_str(cx->arena, SQ, "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE "
+                                                "type = 'table' AND name = %L)", bk->name);
+    sp->total_sql = zdm_sqlf_str(cx->arena, SQ, "SELECT count(*) FROM %I", bk->name);
+    return sp;
+}
+
 /* The backup table's own steps: created in the expand phase, dropped in the
  * contract phase (after the deploy checkpoint: from then on the old values
  * are gone). */
@@ -349,7 +391,9 @@ int sqlt_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op)
         backup_steps(cx, op, bk);
         s->lock = "database write lock per batch (each batch, its backup rows and its UPDATE, "
                   "is its own transaction)";
-        s->rollback = sqlt_step_sql(cx, backup_restore_sql(cx, op, bk, batch));
+        zdm_step_rollback_script(cx->plan, s, sqlt_step_sql(cx, ""));
+        zdm_step_rollback_walk(cx->plan, s, backup_restore_sql(cx, op, bk, batch),
+                               backup_restore_spec(cx, op, bk, batch));
         s->rollback_note = "restores the old values from the backup table, except where the "
                            "application wrote the column since";
         zdm_step_risk(cx->plan, s, ZDM_RISK_APP_COMPAT,

@@ -39,7 +39,9 @@
 # verify_post, writer failures, writer latency < lock_timeout + 1 s, no lost
 # write (count and sum(n) of TABLE against what the writer committed), the
 # case's checks; then rollback.sql from the end, and from after each proper
-# prefix of the phases (0..K-1) on fresh copies with the writer running.
+# prefix of the phases (0..K-1) on fresh copies with the writer running;
+# and, where plan.json has rollback_pieces, `zdm run` and `zdm rollback`
+# (native walks) from the deploy checkpoint under the writer and from the end.
 # Each check prints "ok CASE/check" or "FAIL CASE/check" + indented details.
 # docs/testing.md says more.
 set -u
@@ -582,4 +584,65 @@ while [ "$k" -lt "$partial" ]; do
 	"$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$c\" WITH (FORCE)" >/dev/null 2>&1
 	k=$((k + 1))
 done
+
+# ---- (g) zdm rollback's native walks (plans with rollback_pieces) ------------------
+# The same rollbacks by the runtime, whose walks run batch by batch
+# (docs/runtime.md, "A rollback's walks"): zdm run to the deploy checkpoint
+# (to the end in a plan without one) under the OLD writer, then zdm rollback
+# while it writes (the data of rollback_checks.sql); and zdm run to the end,
+# then zdm rollback (the schema, the rows, rollback_end_checks.sql).
+zrun_rc() { # LOG ARGS...: zdm with the database, its exit status printed
+	log=$1
+	shift
+	timeout "$STEP_TIMEOUT" "$ZDM" "$@" </dev/null >"$log" 2>&1
+	echo $?
+}
+if [ -z "$EXPECT_FAIL" ] && grep -q '"rollback_pieces"' "$out/plan.json"; then
+	c=${dbp}_zp
+	new_db "$c" "$base"
+	WRITER_WARMUP=0.3 writer_start "$c" zp-old "$OLD_INSERT" "$OLD_UPDATE" 1000000000 ||
+		fail zdm-rollback-partial "the OLD writer did not start"
+	rc=$(zrun_rc "$tmp/zp1.log" run "$out" --db "dbname=$c")
+	rb=$(zrun_rc "$tmp/zp2.log" rollback "$out" --db "dbname=$c" --yes)
+	sleep 0.3
+	writer_stop zp-old
+	dump "$c" "$tmp/schema.zp"
+	if { [ "$rc" != 3 ] && [ "$rc" != 0 ]; } || [ "$rb" != 0 ]; then
+		fail zdm-rollback-partial "zdm run exited $rc (want 3 at the deploy checkpoint, or 0 without one), zdm rollback $rb (want 0):" \
+			"$(clip 20 <"$tmp/zp1.log")" "$(clip 30 <"$tmp/zp2.log")"
+	elif ! rolled_back "$tmp/schema.zp" "$tmp/zp.diff"; then
+		fail zdm-rollback-partial "the schema after zdm rollback differs from the original:" "$(clip 80 <"$tmp/zp.diff")"
+	elif [ -f "$dir/rollback_checks.sql" ] &&
+		! run_checks "$c" "$dir/rollback_checks.sql" "$tmp/zpchecks.out" >"$tmp/zpchecks.log" 2>&1; then
+		fail zdm-rollback-partial-data "$(clip 30 <"$tmp/zpchecks.log")"
+	else
+		ok "zdm-rollback-partial ($(grep -Ec '^zdm: (restore|fill) .+: done' "$tmp/zp2.log") native walks)"
+	fi
+	check_writers zdm-rollback-partial "$c" "$TABLE" "$tmp/zp-old.json"
+	"$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$c\" WITH (FORCE)" >/dev/null 2>&1
+	c=${dbp}_ze
+	new_db "$c" "$base"
+	rc=$(zrun_rc "$tmp/ze1.log" run "$out" --db "dbname=$c")
+	[ "$rc" = 3 ] && rc=$(zrun_rc "$tmp/ze1.log" run "$out" --db "dbname=$c" --phase contract --yes)
+	rows_before=$(scalar "$c" "SELECT count(*) || ' ' || coalesce(sum(n), 0) FROM $TABLE_AFTER" 2>&1)
+	rb=$(zrun_rc "$tmp/ze2.log" rollback "$out" --db "dbname=$c" --yes)
+	dump "$c" "$tmp/schema.ze"
+	rows_after=$(scalar "$c" "SELECT count(*) || ' ' || coalesce(sum(n), 0) FROM $TABLE" 2>&1)
+	# From the end every walk of the plan's rollbacks is reached: done, or
+	# skipped by its guard (a backup the contract phase dropped).
+	if [ "$rc" != 0 ] || [ "$rb" != 0 ] || ! grep -Eq '^zdm: (restore|fill) .+: (done|skipped)' "$tmp/ze2.log"; then
+		fail zdm-rollback-end "zdm run exited $rc, zdm rollback $rb (want 0 and 0, and a native walk):" \
+			"$(clip 20 <"$tmp/ze1.log")" "$(clip 30 <"$tmp/ze2.log")"
+	elif ! rolled_back "$tmp/schema.ze" "$tmp/ze.diff"; then
+		fail zdm-rollback-end "the schema after zdm rollback differs from the original:" "$(clip 80 <"$tmp/ze.diff")"
+	elif [ "$rows_after" != "$rows_before" ]; then
+		fail zdm-rollback-end "count(*) sum(n) of $TABLE: '$rows_before' before zdm rollback, '$rows_after' after"
+	elif [ -f "$dir/rollback_end_checks.sql" ] &&
+		! run_checks "$c" "$dir/rollback_end_checks.sql" "$tmp/zechecks.out" >"$tmp/zechecks.log" 2>&1; then
+		fail zdm-rollback-end-data "$(clip 30 <"$tmp/zechecks.log")"
+	else
+		ok "zdm-rollback-end ($(grep -Ec '^zdm: (restore|fill) .+: (done|skipped)' "$tmp/ze2.log") native walks)"
+	fi
+	"$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$c\" WITH (FORCE)" >/dev/null 2>&1
+fi
 exit $status

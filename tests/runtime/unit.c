@@ -395,6 +395,40 @@ static void test_plan_backfill(zdm_arena *a)
           "plan-backfill-copy-walk", err ? err : "no check_sql/after_sql/open_end in the copy");
 }
 
+/* A rollback's pieces: backfill_existing's restore (a script, then the
+ * backup's walk) and rename_column's swap (script, the reverse fill, script);
+ * a backfill's step carries none, and the rollback text stays whole. */
+static void test_plan_rollback_pieces(zdm_arena *a)
+{
+    const char *err = NULL;
+    rt_plan *p = rt_plan_read(a, "tests/golden/backfill_existing/expected/postgres@15", &err);
+    const rt_step *st = p ? &p->steps[2] : NULL;
+    const rt_backfill *w = st && st->nrb_pieces == 2 ? st->rb_pieces[1].walk : NULL;
+    check(w && st->rb_pieces[0].script && strstr(st->rb_pieces[0].script, "ANALYZE") &&
+              !st->rb_pieces[0].walk && strcmp(w->verb, "restore") == 0 &&
+              strcmp(w->table, "items") == 0 && strstr(w->max_sql, "zdm_backup_items_1") &&
+              w->guard_sql && w->total_sql && strstr(st->rollback, "DO $"),
+          "plan-rollback-restore-walk", err);
+    check(p && p->steps[2].backfill && strcmp(p->steps[2].backfill->verb, "backfill") == 0 &&
+              !p->steps[0].rb_pieces,
+          "plan-rollback-none-without-walk", err);
+    p = rt_plan_read(a, "tests/golden/rename_column/expected/postgres@15", &err);
+    size_t n = 0, walks = 0;
+    for (size_t i = 0; p && i < p->nsteps; i++) {
+        n += p->steps[i].nrb_pieces;
+        for (size_t k = 0; k < p->steps[i].nrb_pieces; k++)
+            if (p->steps[i].rb_pieces[k].walk) {
+                walks++;
+                check(strcmp(p->steps[i].rb_pieces[k].walk->verb, "fill") == 0 && k > 0 &&
+                          k + 1 < p->steps[i].nrb_pieces,
+                      "plan-rollback-fill-between-scripts", p->steps[i].id);
+            }
+    }
+    check(walks == 1 && n == 3, "plan-rollback-rename-pieces", err);
+    check(p && strcmp(rt_rollback_walk_key(a, &p->steps[0], 2), "01/rollback/2") == 0,
+          "rollback-walk-key", NULL);
+}
+
 static void test_adapt(void)
 {
     /* within the target: kept; too fast: at most doubled; too slow: at most halved */
@@ -433,6 +467,11 @@ static void test_progress(void)
     check(strcmp(buf, "backfill users: 250000 of ~1000000 rows (25%, total estimated), "
                       "50000 rows/s, ETA 15s, batch 8000, replica lag 0.2s") == 0,
           "progress-line", buf);
+    p.verb = "restore";
+    rt_progress_line(buf, sizeof buf, &p);
+    const char *pfx = "restore users: 250000 of ~1000000 rows ";
+    check(strncmp(buf, pfx, strlen(pfx)) == 0, "progress-line-verb", buf);
+    p.verb = NULL;
     p.total = -1;
     p.lag_s = -1;
     rt_progress_line(buf, sizeof buf, &p);
@@ -466,6 +505,7 @@ int main(void)
     test_sqlite_loop(a);
     test_plan(a);
     test_plan_backfill(a);
+    test_plan_rollback_pieces(a);
     test_adapt();
     test_progress();
     zdm_arena_free(a);

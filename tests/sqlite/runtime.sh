@@ -29,6 +29,11 @@
 #   backfill-existing  tests/golden/sqlite_backfill_existing by zdm run under
 #             the writer (stops before the backup's drop), then zdm rollback:
 #             every seeded value back exactly
+#   restore-kill  the same plan over 400k rows; the application rewrites
+#             some emails after the backfill; kill -9 of zdm rollback in the
+#             middle of its native restore walk (zdm status shows it), then
+#             zdm rollback again resumes after the cursor: every email back,
+#             the application's kept, no row restored twice
 #   refuse    a table made by hand with AUTOINCREMENT, or with a COLLATE
 #             column, that its history does not declare: a copy-swap plan
 #             stops at verify_pre (1) and the table and its sqlite_sequence
@@ -341,6 +346,68 @@ golden_case() {
 	expect_rc backfill-existing-rollback 0 $? "$o/rb.log" 'rolled back'
 	[ "$(emails)" = "$before" ] && ok backfill-existing-rollback-restores-every-value ||
 		fail backfill-existing-rollback-restores-every-value
+	exit $status
+) || status=1
+
+# ---- the backup's restore as a native walk, killed and resumed -------------------------------
+# The same plan over ROWS rows: after the backfill the application rewrites
+# some emails; zdm rollback restores in batches with its cursor in each
+# batch's transaction (plan.json rollback_pieces): kill -9 in the middle,
+# then zdm rollback again resumes after the cursor; every seeded email back,
+# the application's values kept, no row restored twice (a trigger counts
+# every email written).
+(
+	big=$ROWS
+	. tests/golden/sqlite_backfill_existing/sqlite.conf
+	SEED="WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < $big)
+	      INSERT INTO users (email, label) SELECT CASE WHEN i % 7 = 0 THEN NULL WHEN i % 11 = 0 THEN ' '
+	        ELSE '  User' || i || '@Example.COM ' END, 'user ' || i FROM g"
+	o=$tmp/rbk db=$tmp/run/rbk.db
+	golden_case sqlite_backfill_existing "$o" "$db" || exit 1
+	want=$(sqlite3 "$db" "SELECT rowid, quote(CASE WHEN rowid % 1000 = 7 THEN 'app ' || rowid ELSE email END)
+	                      FROM users ORDER BY rowid" | cksum)
+	"$ZDM" run "$o/o2" --db "sqlite:$db" </dev/null >"$o/run.log" 2>&1
+	grep -q 'stopped before step .* (drop backup table zdm_backup_users_1)' "$o/run.log" ||
+		{ fail restore-kill-forward "$(tail -n 8 "$o/run.log")"; exit 1; }
+	sqlite3 "$db" "UPDATE users SET email = 'app ' || rowid WHERE rowid % 1000 = 7;
+	  CREATE TABLE zdm_t_writes (id INTEGER);
+	  CREATE TRIGGER zdm_t_count AFTER UPDATE OF email ON users BEGIN
+	    INSERT INTO zdm_t_writes VALUES (NEW.rowid); END;"
+	done_now() { sqlite3 "$db" "SELECT rows_done FROM zdm_backfills WHERE step LIKE '%/rollback/1'" 2>/dev/null; }
+	"$ZDM" rollback "$o/o2" --db "sqlite:$db" --yes </dev/null >"$o/rb1.log" 2>&1 &
+	zpid=$!
+	echo $zpid >"$tmp/zrun.pid"
+	at=
+	i=0
+	while [ $i -lt 2400 ] && kill -0 $zpid 2>/dev/null; do
+		n=$(done_now)
+		if [ "${n:-0}" -ge $((big / 10)) ] 2>/dev/null && [ "$n" -lt $((big / 2)) ]; then
+			"$ZDM" status "$o/o2" --db "sqlite:$db" </dev/null >"$o/st.log" 2>&1
+			kill -9 $zpid
+			at=$n
+			break
+		fi
+		sleep 0.02
+		i=$((i + 1))
+	done
+	wait $zpid 2>/dev/null
+	rm -f "$tmp/zrun.pid"
+	[ -n "$at" ] || { fail restore-kill-mid-restore "never saw the restore between 10% and 50%: $(tail -n 8 "$o/rb1.log")"; exit 1; }
+	ok "restore-kill-mid-restore (killed after $at of $big rows)"
+	grep -q '^rollback of step [0-9]*, restore users: [0-9]* rows updated' "$o/st.log" &&
+		ok restore-kill-status-shows-the-walk || fail restore-kill-status-shows-the-walk "$(cat "$o/st.log")"
+	set -- $(sqlite3 "$db" "SELECT cursor, rows_done, (SELECT count(*) FROM zdm_t_writes)
+	                        FROM zdm_backfills WHERE step LIKE '%/rollback/1'" | tr '|' ' ')
+	[ "$2" = "$3" ] && ok "restore-kill-cursor-is-last-committed-batch (cursor $1, $2 rows restored)" ||
+		fail restore-kill-cursor-is-last-committed-batch "cursor $1, rows_done $2, rows written $3"
+	"$ZDM" rollback "$o/o2" --db "sqlite:$db" --yes </dev/null >"$o/rb2.log" 2>&1
+	expect_rc restore-kill-rerun-finishes 0 $? "$o/rb2.log" "restore users: resuming after key $1 "
+	[ "$(sqlite3 "$db" "SELECT rowid, quote(email) FROM users ORDER BY rowid" | cksum)" = "$want" ] &&
+		ok restore-kill-every-value-back || fail restore-kill-every-value-back
+	set -- $(sqlite3 "$db" "SELECT (SELECT count(*) FROM zdm_t_writes), (SELECT count(DISTINCT id) FROM zdm_t_writes),
+	  (SELECT rows_done || ':' || starts FROM zdm_backfills WHERE step LIKE '%/rollback/1')" | tr '|' ' ')
+	[ "$1" = "$2" ] && [ "$3" = "$1:2" ] && ok "restore-kill-no-row-restored-twice ($1 rows, the walk started twice)" ||
+		fail restore-kill-no-row-restored-twice "rows written $1, distinct $2, walk rows_done:starts $3"
 	exit $status
 ) || status=1
 

@@ -71,6 +71,8 @@ BEGIN
         RAISE NOTICE 'zdm: no backup table %: no old values to restore', 'zdm_backup_payments_1';
         RETURN;
     END IF;
+    -- the backup's statistics, so that every batch joins by the key
+    ANALYZE zdm_backup_payments_1;
     LOOP
         IF zdm_lo IS NULL THEN
             SELECT zdm_key INTO zdm_from FROM zdm_backup_payments_1 ORDER BY zdm_key LIMIT 1;
