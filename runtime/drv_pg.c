@@ -412,7 +412,8 @@ static const char pg_table_rows[] =
  * wait ahead of it in the queue;
  * https://www.postgresql.org/docs/current/functions-info.html), with the
  * table locks each holds. The waiter may also wait for a transaction rather
- * than a table (a concurrent index build waits for every older one). */
+ * than a table (a concurrent index build waits for every older one,
+ * including, for a moment, the watcher's own query: never named). */
 static const char pg_blockers[] =
     "SELECT a.pid::text,"
     " coalesce((SELECT string_agg(DISTINCT l.relation::regclass::text || ' ' || l.mode, ', ')"
@@ -425,6 +426,7 @@ static const char pg_blockers[] =
     " coalesce(a.state, '-'), coalesce(a.usename::text, '-'), coalesce(a.application_name, '-'),"
     " left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 100)"
     " FROM pg_catalog.pg_stat_activity a WHERE a.pid = ANY (pg_catalog.pg_blocking_pids($1::int))"
+    " AND a.pid <> pg_catalog.pg_backend_pid()"
     " ORDER BY a.xact_start NULLS LAST, a.pid LIMIT 10";
 
 /* The state tables (docs/runtime.md), one statement each. */

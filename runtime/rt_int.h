@@ -84,6 +84,8 @@ bool rt_reconnect(rt_session *s);
 bool rt_conn_lost(const rt_session *s);
 bool rt_begin_run(rt_session *s, const char *command);
 void rt_end_run(rt_session *s, const char *outcome);
+/* The newest run on the plan is a rollback that stopped with steps left. */
+bool rt_rollback_unfinished(rt_session *s);
 
 /* Runs every check of `pre` (verify_pre) or the post checks (verify_post):
  * prints each check not ok; false if any is not ok or a query failed. */

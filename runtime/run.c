@@ -188,6 +188,15 @@ static int run(rt_session *s)
     int rc = check_earlier(s);
     if (rc != RT_EXIT_DONE)
         return rc;
+    if (rt_rollback_unfinished(s)) {
+        fprintf(stderr, "zdm: error: the last `zdm rollback` of this plan stopped before it was "
+                        "done: the step it was reversing is half reversed, so the plan cannot "
+                        "continue forward from here\n"
+                        "  hint: finish it with `zdm rollback %s --db URL`, then run the plan "
+                        "again (it starts afresh); `zdm status` shows what is left\n",
+                s->o.dir);
+        return RT_EXIT_FAILED;
+    }
     printf("zdm: plan %.12s (%s), %zu steps, on %s\n", s->p->hash,
            s->p->title ? s->p->title : s->p->source, s->p->nsteps, s->d->where(s->a, s->c));
     if (!rt_begin_run(s, "run"))

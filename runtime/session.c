@@ -470,6 +470,24 @@ void rt_end_run(rt_session *s, const char *outcome)
     rt_q(s, s->d->state->run_end, 2, params, NULL);
 }
 
+/* The newest invocation on this plan is a rollback that did not end "rolled
+ * back" (interrupted, failed, killed: no outcome) while steps it has not
+ * reversed yet still stand. A forward run from there would skip the step
+ * whose rollback was cut short (it is still recorded done, half reversed:
+ * a restore walk that put back some of the old values), so it is refused. */
+bool rt_rollback_unfinished(rt_session *s)
+{
+    bool any = false;
+    for (size_t i = 0; i < s->p->nsteps; i++)
+        any |= rt_ran(s->st[i].state);
+    rt_rows r;
+    const char *params[] = {s->p->hash};
+    if (!any || !s->has_state || !rt_q(s, s->d->state->runs, 1, params, &r) || r.nrows == 0)
+        return false;
+    const char *cmd = RT_CELL(&r, 0, 1), *outcome = RT_CELL(&r, 0, 4);
+    return cmd && strcmp(cmd, "rollback") == 0 && (!outcome || strcmp(outcome, "rolled back") != 0);
+}
+
 bool rt_verify(rt_session *s, bool pre)
 {
     const char *what = pre ? "verify_pre" : "verify_post";

@@ -27,8 +27,13 @@ static void step_line(const rt_session *s, size_t i)
     }
 }
 
-static void next_line(const rt_session *s)
+static void next_line(rt_session *s)
 {
+    if (rt_rollback_unfinished(s)) {
+        printf("next: finish the rollback that stopped (a forward run is refused until then)\n"
+               "  run: zdm rollback %s --db URL\n", s->o.dir);
+        return;
+    }
     for (size_t i = 0; i < s->p->nsteps; i++) {
         if (s->st[i].state == RT_FINISHED)
             continue;

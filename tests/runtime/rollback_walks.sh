@@ -18,7 +18,9 @@
 #             one
 #   rbmove    the int -> bigint case (alter_type_int_bigint) run to its end
 #             (the swap done), then zdm rollback, kill -9 in the middle of
-#             the reverse move's fill: the rerun resumes the fill at its
+#             the reverse move's fill: `zdm run` is then refused (the
+#             rollback is unfinished; zdm status says to finish it); the
+#             rerun of the rollback resumes the fill at its
 #             cursor and swaps back; score is int again with every value, and
 #             each row was filled once (the column comes back at the end of
 #             the table, so the schema is compared by its checks, not a dump)
@@ -121,7 +123,7 @@ else
 	rm -f "$tmp/rowlock.pid"
 	expect_rc rbkill-rerun-finishes 0 "$rc" "$tmp/rk3.log" 'rolled back 4 steps'
 	expect_rc rbkill-batch-lock-retried 0 "$rc" "$tmp/rk3.log" \
-		"restore items: batch after key $1: lock not available or deadlock, retry 1 of"
+		"restore items: batch after key $1: lock not available, retry 1 of"
 	grep -q "restore items: resuming after key $1 " "$tmp/rk3.log" && ok rbkill-rerun-resumes-at-cursor ||
 		fail rbkill-rerun-resumes-at-cursor "$(clip 20 "$tmp/rk3.log")"
 	st=$(scalar "$rk" "SELECT string_agg(step || ':' || starts, ' ' ORDER BY step) FROM zdm.backfills WHERE step LIKE '%/rollback/%'")
@@ -189,6 +191,14 @@ else
 		"$(scalar "$rm1" "SELECT count(*) FROM zdm_t_writes")"
 	[ "$2" = "$3" ] && ok "rbmove-cursor-is-last-committed-batch (cursor $1, $2 rows filled)" ||
 		fail rbmove-cursor-is-last-committed-batch "cursor $1, rows_done $2, rows written $3"
+	# A forward run now would skip the half-reversed swap: refused, and
+	# zdm status says to finish the rollback.
+	rc=$(zrun "$tmp/rm3f.log" run "$mv" --db "dbname=$rm1" --phase contract --yes)
+	expect_rc rbmove-forward-refused-mid-rollback 1 "$rc" "$tmp/rm3f.log" \
+		'the last `zdm rollback` of this plan stopped before it was done'
+	zrun "$tmp/rm3s.log" status "$mv" --db "dbname=$rm1" >/dev/null
+	grep -q '^next: finish the rollback' "$tmp/rm3s.log" && ok rbmove-status-says-finish-rollback ||
+		fail rbmove-status-says-finish-rollback "$(clip 30 "$tmp/rm3s.log")"
 	rc=$(zrun "$tmp/rm4.log" rollback "$mv" --db "dbname=$rm1" --yes)
 	expect_rc rbmove-rerun-finishes 0 "$rc" "$tmp/rm4.log" 'rolled back [0-9]+ steps'
 	grep -q "fill events: resuming after key $1 " "$tmp/rm4.log" && ok rbmove-rerun-resumes-at-cursor ||
