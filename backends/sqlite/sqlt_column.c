@@ -122,13 +122,13 @@ int sqlt_not_null_later(zdm_lower_ctx *cx, const zdm_op *op)
                                         qcol(cx, op, op->col->name)));
     s->rewrites = s->scans = true;
     s->why = "SQLite cannot add NOT NULL to a column: the table is rebuilt by the 12-step "
-             "procedure once every row has a value.";
+             "procedure once every row has a value. " SQLT_KEEP_WHY;
     sqlt_estimate(cx, s, &op->table, op->rows, SQLT_COPY_RPS, "copy");
     s->forward = sqlt_step_sql(cx, sqlt_swap_sql(cx, nullable, op->after, NULL, NULL, NULL,
                                                  op->rows));
     s->rollback = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->after, nullable, NULL, NULL, NULL,
                                                   op->rows));
-    sqlt_swap_risk(cx, s, op->rows, op->after, "The copy that adds NOT NULL");
+    sqlt_swap_risk(cx, s, op->rows, nullable, op->after, NULL, "The copy that adds NOT NULL");
     /* Checked before the migration runs: a column this migration adds does
      * not exist yet, so the check is on the value its backfills will give. */
     const sqlt_sync *sy = sqlt_sync_find(cx, &op->table, op->col->name);
@@ -140,6 +140,7 @@ int sqlt_not_null_later(zdm_lower_ctx *cx, const zdm_op *op)
             : zdm_sqlf_str(cx->arena, SQ, "NOT EXISTS (SELECT 1 FROM %I WHERE %I IS NULL)",
                            op->table.name, op->col->name);
     sqlt_pre(cx, s, zdm_sprintf(cx->arena, "no NULL in %s", qcol(cx, op, op->col->name)), nn);
+    sqlt_swap_pre(cx, s, nullable, op->after);
     shape_post(cx, s, op, op->col);
     if (synced)
         zdm_plan_checkpoint(cx->plan, ZDM_PHASE_CONTRACT,

@@ -122,26 +122,38 @@ static size_t collations(const zdm_table *t)
     return n;
 }
 
-/* True when nothing the copy would lose is there: no view or foreign
- * trigger, and the table's options as the IR has them in either shape
- * (`a`, the shape now or `b`, the one the step makes: a rollback may run
- * when its forward did not). */
+/* The column names of either shape. */
+static const char *model_columns(zdm_lower_ctx *cx, const zdm_table *a, const zdm_table *b)
+{
+    zdm_buf buf;
+    zdm_buf_init(&buf, cx->arena);
+    for (size_t i = 0; i < a->ncols; i++)
+        zdm_sqlf(&buf, SQ, "%s%L", i ? ", " : "", a->cols[i]->name);
+    for (size_t i = 0; i < b->ncols; i++)
+        if (!zdm_table_column(a, b->cols[i]->name))
+            zdm_sqlf(&buf, SQ, ", %L", b->cols[i]->name);
+    return zdm_buf_cstr(&buf);
+}
+
+/* True when nothing the copy would lose is there: the table's options as
+ * the IR has them in either shape (`a`, the shape now or `b`, the one the
+ * step makes: a rollback may run when its forward did not), and no column
+ * the IR does not know (one added by hand would not be copied). Indexes,
+ * triggers and views made outside zdm are kept (sqlt_keep.c). */
 static const char *rebuildable_cond(zdm_lower_ctx *cx, const zdm_table *a, const zdm_table *b)
 {
     const zdm_name *t = &a->name;
-    const char *like = zdm_sprintf(cx->arena, "%%%s%%", t->name);
     return zdm_sqlf_str(
         cx->arena, SQ,
-        "NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = %L "
-        "AND name NOT LIKE 'zdm\\_sync\\_%%' ESCAPE '\\' AND name NOT LIKE 'zdm\\_copy\\_%%' "
-        "ESCAPE '\\') OR (type = 'view' AND sql LIKE %L)) "
-        "OR (type = 'table' AND name = %L AND ((upper(sql) LIKE '%%AUTOINCREMENT%%') <> %d OR "
+        "NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = %L AND "
+        "((upper(sql) LIKE '%%AUTOINCREMENT%%') <> %d OR "
         "(upper(sql) LIKE '%%WITHOUT ROWID%%') <> %d OR (upper(sql) LIKE '%%STRICT' OR "
         "upper(sql) LIKE '%%STRICT,%%WITHOUT ROWID') <> %d OR "
         "(length(upper(sql)) - length(replace(upper(sql), ' COLLATE ', ''))) / 9 NOT IN "
-        "(%d, %d))))",
-        t->name, like, t->name, (int)sqlt_table_autoinc(a), (int)a->without_rowid,
-        (int)a->strict, (int)collations(a), (int)collations(b));
+        "(%d, %d))) AND NOT EXISTS (SELECT 1 FROM pragma_table_xinfo(%L) WHERE name COLLATE "
+        "NOCASE NOT IN (%s))",
+        t->name, (int)sqlt_table_autoinc(a), (int)a->without_rowid, (int)a->strict,
+        (int)collations(a), (int)collations(b), t->name, model_columns(cx, a, b));
 }
 
 /* The assertions at the start of a swap's first transaction. */
@@ -150,9 +162,9 @@ static void swap_asserts(zdm_lower_ctx *cx, zdm_buf *b, const zdm_table *from,
 {
     zdm_buf_puts(b, sqlt_assert_sql(cx,
                                     zdm_sprintf(cx->arena,
-                                                "no view, trigger, AUTOINCREMENT, STRICT, "
-                                                "WITHOUT ROWID or COLLATE that the copy of %s "
-                                                "would lose",
+                                                "no AUTOINCREMENT, STRICT, WITHOUT ROWID, "
+                                                "COLLATE or column that the copy of %s would "
+                                                "lose",
                                                 to->name.name),
                                     rebuildable_cond(cx, from, to)));
     zdm_buf_putc(b, '\n');
@@ -162,10 +174,14 @@ static void swap_asserts(zdm_lower_ctx *cx, zdm_buf *b, const zdm_table *from,
     }
 }
 
-/* From DROP TABLE of the old table to the end of the swap's transaction. */
-static void swap_end(zdm_lower_ctx *cx, zdm_buf *b, const zdm_table *to, const char *tmp)
+/* From DROP TABLE of the old table to the end of the swap's transaction:
+ * what was made outside zdm is captured before it and re-created after the
+ * rename (sqlt_keep.c). */
+static void swap_end(zdm_lower_ctx *cx, zdm_buf *b, const zdm_table *from, const zdm_table *to,
+                     const char *tmp)
 {
     const zdm_name *t = &to->name;
+    zdm_buf_puts(b, sqlt_keep_save_sql(cx, from, to));
     if (sqlt_table_autoinc(to))
         zdm_sqlf(b, SQ,
                  "INSERT INTO sqlite_sequence (name, seq) SELECT %L, 0 WHERE NOT EXISTS "
@@ -181,6 +197,7 @@ static void swap_end(zdm_lower_ctx *cx, zdm_buf *b, const zdm_table *to, const c
         if (zdm_name_eq(sy->table, *t) && zdm_table_column(to, sy->col))
             zdm_sqlf(b, SQ, "%s\n", sy->create_sql);
     }
+    zdm_buf_puts(b, sqlt_keep_restore_sql());
     fk_checks(cx, b, t);
     zdm_buf_puts(b, "COMMIT;\nPRAGMA foreign_keys = ON;\n");
 }
@@ -195,11 +212,13 @@ static uint64_t copy_batch(uint64_t rows)
     return batch;
 }
 
-/* The three copy triggers: each makes the new table's row for the rowid
- * equal to the old table's row now (or removes it). */
-static void copy_triggers(zdm_lower_ctx *cx, zdm_buf *b, const zdm_name *t, const char *tmp,
-                          const char *cols, const char *sel)
+/* The three copy triggers: each makes the new table's row for the key
+ * (rowid, or the primary key of a WITHOUT ROWID table) equal to the old
+ * table's row now (or removes it). */
+static void copy_triggers(zdm_lower_ctx *cx, zdm_buf *b, const zdm_name *t, const sqlt_key *k,
+                          const char *tmp, const char *cols, const char *sel)
 {
+    const char *old_row = sqlt_key_eq(cx, k, NULL, "OLD"), *new_row = sqlt_key_eq(cx, k, NULL, "NEW");
     static const char *const ev[3] = {"INSERT", "UPDATE", "DELETE"};
     static const char *const sfx[3] = {"ins", "upd", "del"};
     for (int i = 0; i < 3; i++) {
@@ -208,12 +227,12 @@ static void copy_triggers(zdm_lower_ctx *cx, zdm_buf *b, const zdm_name *t, cons
         zdm_sqlf(b, SQ, "CREATE TRIGGER %I AFTER %s ON %I FOR EACH ROW BEGIN\n", name, ev[i],
                  t->name);
         if (i > 0)
-            zdm_sqlf(b, SQ, "    DELETE FROM %I WHERE rowid = OLD.rowid;\n", tmp);
+            zdm_sqlf(b, SQ, "    DELETE FROM %I WHERE %s;\n", tmp, old_row);
         if (i < 2)
             zdm_sqlf(b, SQ,
-                     "    DELETE FROM %I WHERE rowid = NEW.rowid;\n"
-                     "    INSERT INTO %I (%s) SELECT %s FROM %I WHERE rowid = NEW.rowid;\n",
-                     tmp, tmp, cols, sel, t->name);
+                     "    DELETE FROM %I WHERE %s;\n"
+                     "    INSERT INTO %I (%s) SELECT %s FROM %I WHERE %s;\n",
+                     tmp, new_row, tmp, cols, sel, t->name, new_row);
         zdm_buf_puts(b, "END;\n");
     }
 }
@@ -226,6 +245,7 @@ static const char *online_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, con
     const char *tmp = zdm_sprintf(cx->arena, "zdm_new_%s", t->name);
     const char *cols = copy_list(cx, from, to, conv, false);
     const char *sel = copy_list(cx, from, to, conv, true);
+    sqlt_key k = sqlt_key_of(cx, to);
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
     zdm_buf_puts(&b, "-- 1. the new table and the copy triggers (a rerun starts the copy afresh)\n"
@@ -233,20 +253,20 @@ static const char *online_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, con
     swap_asserts(cx, &b, from, to, why_assert, assert_cond);
     zdm_sqlf(&b, SQ, "DROP TABLE IF EXISTS %I;\n%s\n", tmp,
              sqlt_create_table_sql(cx, to, &(zdm_name){NULL, tmp}, false));
-    copy_triggers(cx, &b, t, tmp, cols, sel);
-    zdm_buf_puts(&b, "COMMIT;\n-- 2. the rows, in batches over the rowids the table has when "
+    copy_triggers(cx, &b, t, &k, tmp, cols, sel);
+    zdm_sqlf(&b, SQ, "COMMIT;\n-- 2. the rows, in batches over the %s the table has when "
                      "this runs (each its own transaction);\n"
                      "-- rows the triggers wrote are skipped; a pause after each batch that "
-                     "wrote rows leaves the write lock to other writers\n");
-    const char *skip = zdm_sqlf_str(cx->arena, SQ,
-                                    "NOT EXISTS (SELECT 1 FROM %I WHERE %I.rowid = %I.rowid)", tmp,
-                                    tmp, t->name);
+                     "wrote rows leaves the write lock to other writers\n",
+             k.rowid ? "rowids" : "primary keys");
+    const char *skip = zdm_sqlf_str(cx->arena, SQ, "NOT EXISTS (SELECT 1 FROM %I WHERE %s)", tmp,
+                                    sqlt_key_eq(cx, &k, zdm_sqlf_str(cx->arena, SQ, "%I", tmp),
+                                                zdm_sqlf_str(cx->arena, SQ, "%I", t->name)));
     const char *copy = zdm_sqlf_str(cx->arena, SQ, "INSERT INTO %I (%s) SELECT %s FROM %I WHERE "
                                                    "%s AND %s;",
                                     tmp, cols, sel, t->name, SQLT_RANGE, skip);
-    zdm_buf_puts(&b, sqlt_loop_sql(cx, t->name, "rowid", "rowid", copy_batch(rows), copy));
-    zdm_buf_puts(&b, "-- 3. the swap: one short transaction\n"
-                     "PRAGMA foreign_keys = OFF;\nBEGIN IMMEDIATE;\n");
+    zdm_buf_puts(&b, sqlt_loop_sql(cx, t->name, &k, NULL, copy_batch(rows), copy));
+    zdm_buf_puts(&b, "-- 3. the swap: one short transaction\n" SQLT_SWAP_HEAD);
     const char *same = zdm_sqlf_str(cx->arena, SQ,
                                     "(SELECT count(*) FROM %I) = (SELECT count(*) FROM %I)",
                                     t->name, tmp);
@@ -255,40 +275,71 @@ static const char *online_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, con
                                                  t->name),
                                      same));
     zdm_buf_putc(&b, '\n');
-    swap_end(cx, &b, to, tmp);
+    swap_end(cx, &b, from, to, tmp);
     return zdm_buf_cstr(&b);
 }
 
-bool sqlt_swap_online(const zdm_table *t, uint64_t rows)
+static bool same_collation(const zdm_column *a, const zdm_column *b)
 {
-    return rows > SQLT_ONLINE_SWAP_ROWS && !t->without_rowid;
+    if (!a->collate || !b->collate)
+        return a->collate == b->collate;
+    return strcmp(a->collate, b->collate) == 0;
+}
+
+/* Whether the copy triggers and batches of a WITHOUT ROWID table can find
+ * a row of the new table by the old one's primary key: the same key
+ * columns, each kept as it is (declared type, collation, no conversion),
+ * so the new table's primary key index serves every lookup. */
+static bool key_kept(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
+                     const sqlt_conv *conv)
+{
+    const zdm_constraint *a = zdm_table_primary_key(from), *b = zdm_table_primary_key(to);
+    if (!a || !b || a->ncols != b->ncols)
+        return false;
+    for (size_t i = 0; i < a->ncols; i++) {
+        const zdm_column *ca = zdm_table_column(from, a->cols[i]);
+        const zdm_column *cb = zdm_table_column(to, b->cols[i]);
+        if (!ca || !cb || strcmp(ca->name, cb->name) != 0 ||
+            strcmp(sqlt_col_type(cx, from, ca), sqlt_col_type(cx, to, cb)) != 0 ||
+            (conv && strcmp(conv->col, ca->name) == 0) || !same_collation(ca, cb))
+            return false;
+    }
+    return true;
+}
+
+bool sqlt_swap_online(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
+                      const sqlt_conv *conv, uint64_t rows)
+{
+    if (rows <= SQLT_ONLINE_SWAP_ROWS)
+        return false;
+    return !to->without_rowid || key_kept(cx, from, to, conv);
 }
 
 const char *sqlt_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
                           const sqlt_conv *conv, const char *why_assert,
                           const char *assert_cond, uint64_t rows)
 {
-    if (sqlt_swap_online(to, rows))
+    if (sqlt_swap_online(cx, from, to, conv, rows))
         return online_swap_sql(cx, from, to, conv, why_assert, assert_cond, rows);
     const zdm_name *t = &to->name;
     const char *tmp = zdm_sprintf(cx->arena, "zdm_new_%s", t->name);
     zdm_buf b;
     zdm_buf_init(&b, cx->arena);
-    zdm_buf_puts(&b, "PRAGMA foreign_keys = OFF;\nBEGIN IMMEDIATE;\n");
+    zdm_buf_puts(&b, SQLT_SWAP_HEAD);
     swap_asserts(cx, &b, from, to, why_assert, assert_cond);
     zdm_sqlf(&b, SQ, "DROP TABLE IF EXISTS %I;\n%s\n", tmp,
              sqlt_create_table_sql(cx, to, &(zdm_name){NULL, tmp}, false));
     zdm_sqlf(&b, SQ, "INSERT INTO %I (%s)\n    SELECT %s FROM %I;\n", tmp,
              copy_list(cx, from, to, conv, false), copy_list(cx, from, to, conv, true), t->name);
-    swap_end(cx, &b, to, tmp);
+    swap_end(cx, &b, from, to, tmp);
     return zdm_buf_cstr(&b);
 }
 
-void sqlt_swap_risk(zdm_lower_ctx *cx, zdm_step *s, uint64_t rows, const zdm_table *t,
-                    const char *what)
+void sqlt_swap_risk(zdm_lower_ctx *cx, zdm_step *s, uint64_t rows, const zdm_table *from,
+                    const zdm_table *t, const sqlt_conv *conv, const char *what)
 {
     size_t nindexes = t->nindexes;
-    if (!sqlt_swap_online(t, rows)) {
+    if (!sqlt_swap_online(cx, from, t, conv, rows)) {
         sqlt_risk_write_lock(cx, s, what);
         return;
     }
@@ -314,6 +365,17 @@ void sqlt_swap_risk(zdm_lower_ctx *cx, zdm_step *s, uint64_t rows, const zdm_tab
                   "while the copy runs, every write to the table is also written to the copy.");
 }
 
+void sqlt_swap_pre(zdm_lower_ctx *cx, zdm_step *s, const zdm_table *from, const zdm_table *to)
+{
+    /* verify_pre describes the database before the plan runs: the table as
+     * the history left it, when it had one. */
+    const zdm_table *base = zdm_schema_table(cx->mig->base, from->name);
+    sqlt_pre(cx, s,
+             zdm_sprintf(cx->arena, "table %s can be rebuilt exactly",
+                         zdm_name_str(cx->arena, from->name)),
+             base ? rebuildable_cond(cx, base, base) : rebuildable_cond(cx, from, to));
+}
+
 zdm_step *sqlt_swap_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase phase,
                          const char *title, const sqlt_conv *fwd, const sqlt_conv *back)
 {
@@ -321,17 +383,23 @@ zdm_step *sqlt_swap_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase phase,
     const zdm_name *t = &op->table;
     s->rewrites = true;
     s->scans = true;
-    s->why = "SQLite's ALTER TABLE cannot make this change: the table is rebuilt by the "
-             "documented 12-step procedure in one IMMEDIATE transaction (new table, copy, "
-             "drop, rename the new one into place, indexes), so readers see the old or the "
-             "new table, never a mix.";
+    s->why = sqlt_swap_online(cx, op->before, op->after, fwd, op->rows)
+                 ? "SQLite's ALTER TABLE cannot make this change: the table is rebuilt by the "
+                   "documented 12-step procedure, the rows copied in batches while triggers "
+                   "mirror the writes, then swapped in one short IMMEDIATE transaction (drop, "
+                   "rename the new one into place, indexes), so readers see the old or the new "
+                   "table, never a mix. " SQLT_KEEP_WHY
+                 : "SQLite's ALTER TABLE cannot make this change: the table is rebuilt by the "
+                   "documented 12-step procedure in one IMMEDIATE transaction (new table, copy, "
+                   "drop, rename the new one into place, indexes), so readers see the old or "
+                   "the new table, never a mix. " SQLT_KEEP_WHY;
     double idx = (double)op->after->nindexes / SQLT_INDEX_RPS;
     sqlt_estimate(cx, s, t, op->rows, 1.0 / (1.0 / SQLT_COPY_RPS + idx), "copy");
     s->forward = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->before, op->after, fwd, NULL, NULL,
                                                  op->rows));
     s->rollback = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->after, op->before, back, NULL, NULL,
                                                   op->rows));
-    sqlt_swap_risk(cx, s, op->rows, op->after,
+    sqlt_swap_risk(cx, s, op->rows, op->before, op->after, fwd,
                    zdm_sprintf(cx->arena, "Copying %s into its new shape",
                                zdm_name_str(cx->arena, *t)));
     zdm_step_risk(cx->plan, s, ZDM_RISK_TABLE_REWRITE,
@@ -341,8 +409,7 @@ zdm_step *sqlt_swap_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase phase,
                   "after the phase.");
     const char *qn = zdm_name_str(cx->arena, *t);
     sqlt_pre(cx, s, zdm_sprintf(cx->arena, "table %s exists", qn), sqlt_cond_table(cx, t, true));
-    sqlt_pre(cx, s, zdm_sprintf(cx->arena, "table %s can be rebuilt exactly", qn),
-             rebuildable_cond(cx, op->before, op->after));
+    sqlt_swap_pre(cx, s, op->before, op->after);
     sqlt_post(cx, s, zdm_sprintf(cx->arena, "table %s passes quick_check", qn),
               zdm_sqlf_str(cx->arena, SQ,
                            "(SELECT group_concat(quick_check) FROM pragma_quick_check(%L)) = 'ok'",
