@@ -88,21 +88,38 @@ static const char *drop_sync_sql(zdm_lower_ctx *cx, const sqlt_sync *sy)
                         sy->ins, sy->upd);
 }
 
+/* The sync triggers of the new columns `op` fills, created right before its
+ * batches: in the phase of the latest earlier op on the table (where the
+ * column was added, at the earliest), so never before the column exists
+ * (an earlier copy-swap can put its add column past the expand phase) and
+ * never after a batch has passed. Once per column. */
+static void sync_create_steps(zdm_lower_ctx *cx, const zdm_op *op)
+{
+    zdm_phase ph = sqlt_min_phase(cx, op, ZDM_PHASE_EXPAND);
+    for (size_t i = 0; i < op->nsets; i++) {
+        sqlt_sync *sy = sqlt_sync_find(cx, &op->table, op->sets[i].col);
+        if (!sy || sy->created)
+            continue;
+        sy->created = true;
+        zdm_step *s = sqlt_step(cx, NULL, ph,
+                                zdm_sprintf(cx->arena, "create sync triggers for %s.%s",
+                                            sy->table.name, sy->col));
+        s->why = "Rows the old application inserts or updates after a batch passed get the "
+                 "backfilled value from these triggers.";
+        s->forward = sqlt_tx_sql(cx, sy->create_sql);
+        s->rollback = sqlt_tx_sql(cx, drop_sync_sql(cx, sy));
+        zdm_step_risk(cx->plan, s, ZDM_RISK_TRIGGER_OVERHEAD,
+                      "Every insert and update of the table runs one more UPDATE of that row.",
+                      "The triggers are dropped in the contract phase.");
+    }
+}
+
 int sqlt_sync_finish(zdm_lower_ctx *cx)
 {
     sqlt_state *st = sqlt_st(cx);
     for (size_t i = 0; i < st->syncs.len; i++) {
         const sqlt_sync *sy = st->syncs.items[i];
         const char *what = zdm_sprintf(cx->arena, "%s.%s", sy->table.name, sy->col);
-        zdm_step *s = sqlt_step(cx, NULL, ZDM_PHASE_EXPAND,
-                                zdm_sprintf(cx->arena, "create sync triggers for %s", what));
-        s->why = "Rows the old application inserts or updates after a batch passed get the "
-                 "backfilled value from these triggers.";
-        s->forward = sqlt_tx_sql(cx, sy->create_sql);
-        s->rollback = sqlt_tx_sql(cx, drop_sync_sql(cx, sy));
-        zdm_step_risk(cx->plan, s, ZDM_RISK_TRIGGER_OVERHEAD,
-                      "Every insert and update of the table runs one more UPDATE by rowid.",
-                      "The triggers are dropped in the contract phase.");
         zdm_step *d = sqlt_step(cx, NULL, ZDM_PHASE_CONTRACT,
                                 zdm_sprintf(cx->arena, "drop sync triggers for %s", what));
         d->why = "The new application writes the column itself.";
@@ -206,6 +223,7 @@ int sqlt_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op)
     if (!op->batch && op->rows / batch > SQLT_MAX_BATCHES)
         batch = op->rows / SQLT_MAX_BATCHES + 1;
     sqlt_backup *bk = sqlt_backup_of(cx, op);
+    sync_create_steps(cx, op);
     zdm_step *s = sqlt_step(cx, op, ZDM_PHASE_BACKFILL,
                             zdm_sprintf(cx->arena, "backfill %s",
                                         zdm_name_str(cx->arena, op->table)));

@@ -28,6 +28,7 @@ typedef struct sqlt_sync {
     const char *ins, *upd;      /* trigger names */
     const char *expr;           /* the value the backfills give a row (SQL over the row) */
     const char *create_sql;     /* both CREATE TRIGGER IF NOT EXISTS statements */
+    bool created;               /* its create step is in the plan */
 } sqlt_sync;
 
 typedef struct sqlt_state {
@@ -148,6 +149,8 @@ const char *sqlt_value(zdm_lower_ctx *cx, const zdm_value *v);
 bool sqlt_table_autoinc(const zdm_table *t);
 const char *sqlt_column_def(zdm_lower_ctx *cx, const zdm_table *t, const zdm_column *c);
 void sqlt_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c);
+/* " CONSTRAINT n REFERENCES t (c) ...": a foreign key in its column's form. */
+const char *sqlt_column_fk_sql(zdm_lower_ctx *cx, const zdm_constraint *c);
 /* CREATE TABLE [IF NOT EXISTS] name (...) for the table `t` under `name`. */
 const char *sqlt_create_table_sql(zdm_lower_ctx *cx, const zdm_table *t, const zdm_name *name,
                                   bool if_not_exists);
@@ -169,6 +172,12 @@ typedef struct sqlt_conv {
 const char *sqlt_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
                           const sqlt_conv *conv, const char *why_assert,
                           const char *assert_cond, uint64_t rows);
+/* A rollback's swap: the same, guarded so that it runs only when the table
+ * has every column its copy reads, where one of them (or the table) is added
+ * by this migration: a partial run may have left the table before that op,
+ * which is not this swap's to undo. */
+const char *sqlt_swap_back_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
+                               const sqlt_conv *conv, uint64_t rows);
 /* Whether a swap of `rows` rows from `from` into `to` is done online (a
  * WITHOUT ROWID table: only when its primary key is kept as it is). */
 bool sqlt_swap_online(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
@@ -221,6 +230,9 @@ int sqlt_lower_drop_index(zdm_lower_ctx *cx, const zdm_op *op);
 int sqlt_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op);
 int sqlt_lower_create_enum(zdm_lower_ctx *cx, const zdm_op *op); /* and ADD VALUE */
 int sqlt_lower_execute(zdm_lower_ctx *cx, const zdm_op *op);
+/* The foreign key op (the one right after `op`, from its statement) that
+ * `op`'s native ADD COLUMN carries as a REFERENCES clause, or NULL. */
+const zdm_op *sqlt_inline_fk(zdm_lower_ctx *cx, const zdm_op *op);
 /* The NOT NULL swap of a column just added without a default (after its fill). */
 int sqlt_not_null_later(zdm_lower_ctx *cx, const zdm_op *op);
 /* The sync trigger of a new column filled by a backfill, or NULL. */
@@ -237,7 +249,8 @@ const char *sqlt_backup_restore_sql(zdm_lower_ctx *cx, const zdm_op *op, const s
                                     uint64_t batch);
 /* The backup table's create (expand) and drop (contract) steps. */
 void sqlt_backup_steps(zdm_lower_ctx *cx, const zdm_op *op, const sqlt_backup *bk);
-/* Registers the sync triggers (begin) and adds their create/drop steps (finish). */
+/* Registers the sync triggers (begin; each backfill adds their create
+ * steps before its batches) and adds their drop steps (finish). */
 void sqlt_sync_register(zdm_lower_ctx *cx);
 int sqlt_sync_finish(zdm_lower_ctx *cx);
 

@@ -8,8 +8,11 @@
  * copied from sqlite_schema into temp.zdm_keep:
  * - the views that mention the table, and the views that mention those;
  * - the triggers that mention the table or one of those views (on the table
- *   itself, on another table, INSTEAD OF on a view), but the table's own
- *   zdm_sync_/zdm_copy_ triggers (the plan re-creates or retires them);
+ *   itself, on another table, INSTEAD OF on a view), zdm's sync triggers
+ *   included (kept exactly when they are there: a rollback that dropped them
+ *   does not get them back), but the table's zdm_copy_ triggers (the online
+ *   copy's, retired by the swap) and the sync triggers of a column the new
+ *   shape has not;
  * - the table's indexes with SQL text (not the automatic ones of PRIMARY
  *   KEY/UNIQUE) whose names the plan's model does not have (it builds those
  *   itself).
@@ -61,6 +64,23 @@ static const char *model_indexes(zdm_lower_ctx *cx, const zdm_table *a, const zd
     return zdm_buf_cstr(&buf);
 }
 
+/* The names of the table's sync triggers whose column the new shape has
+ * not (a rollback past the column): they are not kept. */
+static const char *gone_syncs(zdm_lower_ctx *cx, const zdm_table *to)
+{
+    zdm_buf buf;
+    zdm_buf_init(&buf, cx->arena);
+    const char *sep = "";
+    for (size_t i = 0; i < sqlt_st(cx)->syncs.len; i++) {
+        const sqlt_sync *sy = sqlt_st(cx)->syncs.items[i];
+        if (!zdm_name_eq(sy->table, to->name) || zdm_table_column(to, sy->col))
+            continue;
+        zdm_sqlf(&buf, SQ, "%s%L, %L", sep, sy->ins, sy->upd);
+        sep = ", ";
+    }
+    return zdm_buf_cstr(&buf);
+}
+
 const char *sqlt_keep_save_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to)
 {
     const char *t = to->name.name;
@@ -77,10 +97,9 @@ const char *sqlt_keep_save_sql(zdm_lower_ctx *cx, const zdm_table *from, const z
         "WHERE (s.type = 'view' AND s.name IN (SELECT name FROM zdm_dep))\n"
         "   OR (s.type = 'trigger' AND EXISTS (SELECT 1 FROM zdm_dep AS d\n"
         "                                      WHERE instr(lower(s.sql), lower(d.name)) > 0)\n"
-        "       AND NOT (s.tbl_name = %L COLLATE NOCASE AND (s.name LIKE 'zdm\\_sync\\_%%' "
+        "       AND NOT (s.tbl_name = %L COLLATE NOCASE AND (s.name LIKE 'zdm\\_copy\\_%%' "
         "ESCAPE '\\'\n"
-        "                                                OR s.name LIKE 'zdm\\_copy\\_%%' "
-        "ESCAPE '\\')))\n"
+        "                                                OR s.name IN (%s))))\n"
         "   OR (s.type = 'index' AND s.tbl_name = %L COLLATE NOCASE AND s.sql IS NOT NULL\n"
         "       AND s.name COLLATE NOCASE NOT IN (%s));\n"
         "-- the views and triggers that name %s would fail the rename's check: dropped now\n"
@@ -88,7 +107,7 @@ const char *sqlt_keep_save_sql(zdm_lower_ctx *cx, const zdm_table *from, const z
         "SELECT printf('DROP %%s IF EXISTS \"%%w\";', upper(type), name) FROM temp.zdm_keep "
         "WHERE type <> 'index' ORDER BY seq;\n"
         ".output stdout\n.read zdm-keep.sql\n",
-        t, t, t, t, model_indexes(cx, from, to), t);
+        t, t, t, gone_syncs(cx, to), t, model_indexes(cx, from, to), t);
 }
 
 const char *sqlt_keep_restore_sql(void)

@@ -131,8 +131,8 @@ SELECT s.rowid AS seq, s.type, s.name, s.sql FROM sqlite_schema AS s
 WHERE (s.type = 'view' AND s.name IN (SELECT name FROM zdm_dep))
    OR (s.type = 'trigger' AND EXISTS (SELECT 1 FROM zdm_dep AS d
                                       WHERE instr(lower(s.sql), lower(d.name)) > 0)
-       AND NOT (s.tbl_name = 'users' COLLATE NOCASE AND (s.name LIKE 'zdm\_sync\_%' ESCAPE '\'
-                                                OR s.name LIKE 'zdm\_copy\_%' ESCAPE '\')))
+       AND NOT (s.tbl_name = 'users' COLLATE NOCASE AND (s.name LIKE 'zdm\_copy\_%' ESCAPE '\'
+                                                OR s.name IN ())))
    OR (s.type = 'index' AND s.tbl_name = 'users' COLLATE NOCASE AND s.sql IS NOT NULL
        AND s.name COLLATE NOCASE NOT IN ('idx_users_email_norm'));
 -- the views and triggers that name users would fail the rename's check: dropped now
@@ -145,12 +145,6 @@ SELECT printf('DROP %s IF EXISTS "%w";', upper(type), name) FROM temp.zdm_keep W
 DROP TABLE users;
 ALTER TABLE zdm_new_users RENAME TO users;
 CREATE UNIQUE INDEX IF NOT EXISTS idx_users_email_norm ON users (email_normalized);
-CREATE TRIGGER IF NOT EXISTS zdm_sync_users_email_normalized_ins AFTER INSERT ON users FOR EACH ROW WHEN NEW.email_normalized IS NULL BEGIN
-    UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid = NEW.rowid;
-END;
-CREATE TRIGGER IF NOT EXISTS zdm_sync_users_email_normalized_upd AFTER UPDATE ON users FOR EACH ROW WHEN NEW.email_normalized IS OLD.email_normalized BEGIN
-    UPDATE users SET email_normalized = (lower(trim(email))) WHERE rowid = NEW.rowid AND email_normalized IS NOT (lower(trim(email)));
-END;
 -- the kept objects re-created from their captured text; renaming a throwaway table then resolves
 -- every view and trigger: one that names what the change removed stops the step here ("error in
 -- view|trigger NAME: ..."; an index: its CREATE INDEX fails) and nothing is changed: alter or

@@ -87,8 +87,8 @@ SELECT s.rowid AS seq, s.type, s.name, s.sql FROM sqlite_schema AS s
 WHERE (s.type = 'view' AND s.name IN (SELECT name FROM zdm_dep))
    OR (s.type = 'trigger' AND EXISTS (SELECT 1 FROM zdm_dep AS d
                                       WHERE instr(lower(s.sql), lower(d.name)) > 0)
-       AND NOT (s.tbl_name = 'users' COLLATE NOCASE AND (s.name LIKE 'zdm\_sync\_%' ESCAPE '\'
-                                                OR s.name LIKE 'zdm\_copy\_%' ESCAPE '\')))
+       AND NOT (s.tbl_name = 'users' COLLATE NOCASE AND (s.name LIKE 'zdm\_copy\_%' ESCAPE '\'
+                                                OR s.name IN ())))
    OR (s.type = 'index' AND s.tbl_name = 'users' COLLATE NOCASE AND s.sql IS NOT NULL
        AND s.name COLLATE NOCASE NOT IN ());
 -- the views and triggers that name users would fail the rename's check: dropped now
@@ -100,12 +100,6 @@ SELECT printf('DROP %s IF EXISTS "%w";', upper(type), name) FROM temp.zdm_keep W
 .read zdm-keep.sql
 DROP TABLE users;
 ALTER TABLE zdm_new_users RENAME TO users;
-CREATE TRIGGER IF NOT EXISTS zdm_sync_users_name_len_ins AFTER INSERT ON users FOR EACH ROW WHEN NEW.name_len IS NULL BEGIN
-    UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid = NEW.rowid;
-END;
-CREATE TRIGGER IF NOT EXISTS zdm_sync_users_name_len_upd AFTER UPDATE ON users FOR EACH ROW WHEN NEW.name_len IS OLD.name_len BEGIN
-    UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid = NEW.rowid AND name_len IS NOT (length(coalesce(name, '')));
-END;
 -- the kept objects re-created from their captured text; renaming a throwaway table then resolves
 -- every view and trigger: one that names what the change removed stops the step here ("error in
 -- view|trigger NAME: ..."; an index: its CREATE INDEX fails) and nothing is changed: alter or

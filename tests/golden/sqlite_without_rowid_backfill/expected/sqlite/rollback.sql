@@ -24,11 +24,14 @@ COMMIT;
 -- step 06 [contract] undo: set not null events.score (copy-swap)
 --   lock: database write lock per copy batch (20000 rows, about < 1 s), then for the swap (about < 1 s); readers go on in WAL mode; outside a transaction block
 .timeout 5000
--- 1. the new table and the copy triggers (a rerun starts the copy afresh)
+.headers off
+.mode list
+.output zdm-guard.sql
+SELECT '-- 1. the new table and the copy triggers (a rerun starts the copy afresh)
 BEGIN IMMEDIATE;
 -- assert (the script stops here unless it holds): no AUTOINCREMENT, STRICT, WITHOUT ROWID, COLLATE or column that the copy of events would lose
 CREATE TEMP TABLE IF NOT EXISTS zdm_assert (what TEXT, ok INTEGER CHECK (ok));
-INSERT INTO temp.zdm_assert (what, ok) VALUES ('no AUTOINCREMENT, STRICT, WITHOUT ROWID, COLLATE or column that the copy of events would lose', coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'events' AND ((upper(sql) LIKE '%AUTOINCREMENT%') <> 0 OR (upper(sql) LIKE '%WITHOUT ROWID%') <> 1 OR (upper(sql) LIKE '%STRICT' OR upper(sql) LIKE '%STRICT,%WITHOUT ROWID') <> 0 OR (length(upper(sql)) - length(replace(upper(sql), ' COLLATE ', ''))) / 9 NOT IN (1, 1))) AND NOT EXISTS (SELECT 1 FROM pragma_table_xinfo('events') WHERE name COLLATE NOCASE NOT IN ('region', 'at', 'kind', 'payload', 'n', 'score'))), 0));
+INSERT INTO temp.zdm_assert (what, ok) VALUES (''no AUTOINCREMENT, STRICT, WITHOUT ROWID, COLLATE or column that the copy of events would lose'', coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = ''table'' AND name = ''events'' AND ((upper(sql) LIKE ''%AUTOINCREMENT%'') <> 0 OR (upper(sql) LIKE ''%WITHOUT ROWID%'') <> 1 OR (upper(sql) LIKE ''%STRICT'' OR upper(sql) LIKE ''%STRICT,%WITHOUT ROWID'') <> 0 OR (length(upper(sql)) - length(replace(upper(sql), '' COLLATE '', ''''))) / 9 NOT IN (1, 1))) AND NOT EXISTS (SELECT 1 FROM pragma_table_xinfo(''events'') WHERE name COLLATE NOCASE NOT IN (''region'', ''at'', ''kind'', ''payload'', ''n'', ''score''))), 0));
 DROP TABLE IF EXISTS zdm_new_events;
 CREATE TABLE zdm_new_events (
     region TEXT NOT NULL COLLATE nocase,
@@ -61,16 +64,16 @@ COMMIT;
 .mode list
 .output zdm-loop.sql
 WITH zdm_key(zdm_k1, zdm_k2, zdm_n) AS (SELECT region, at, row_number() OVER (ORDER BY region, at) FROM events),
-zdm_cut(zdm_n, k) AS (SELECT zdm_n, '(' || quote(zdm_k1) || ', ' || quote(zdm_k2) || ')' FROM zdm_key WHERE zdm_n % 20000 = 0
+zdm_cut(zdm_n, k) AS (SELECT zdm_n, ''('' || quote(zdm_k1) || '', '' || quote(zdm_k2) || '')'' FROM zdm_key WHERE zdm_n % 20000 = 0
     UNION ALL SELECT 9223372036854775807, NULL),
-zdm_range(lo, cond) AS (SELECT zdm_n, coalesce('(region, at) > ' || zdm_lo || ' AND (region, at) <= ' || zdm_hi, '(region, at) > ' || zdm_lo, '(region, at) <= ' || zdm_hi, '1')
+zdm_range(lo, cond) AS (SELECT zdm_n, coalesce(''(region, at) > '' || zdm_lo || '' AND (region, at) <= '' || zdm_hi, ''(region, at) > '' || zdm_lo, ''(region, at) <= '' || zdm_hi, ''1'')
     FROM (SELECT zdm_n, lag(k) OVER (ORDER BY zdm_n) AS zdm_lo, k AS zdm_hi FROM zdm_cut))
 SELECT
-    'INSERT INTO zdm_new_events (region, at, kind, payload, n, score) SELECT region, at, kind, payload, n, score FROM events WHERE ' || cond || ' AND NOT EXISTS (SELECT 1 FROM zdm_new_events WHERE zdm_new_events.region = events.region AND zdm_new_events.at = events.at);' || char(10) ||
-    '.output zdm-pause.sql' || char(10) ||
-    'SELECT ''.shell sleep 0.1'' WHERE changes() > 0;' || char(10) ||
-    '.output stdout' || char(10) ||
-    '.read zdm-pause.sql'
+    ''INSERT INTO zdm_new_events (region, at, kind, payload, n, score) SELECT region, at, kind, payload, n, score FROM events WHERE '' || cond || '' AND NOT EXISTS (SELECT 1 FROM zdm_new_events WHERE zdm_new_events.region = events.region AND zdm_new_events.at = events.at);'' || char(10) ||
+    ''.output zdm-pause.sql'' || char(10) ||
+    ''SELECT ''''.shell sleep 0.1'''' WHERE changes() > 0;'' || char(10) ||
+    ''.output stdout'' || char(10) ||
+    ''.read zdm-pause.sql''
 FROM zdm_range ORDER BY lo;
 .output stdout
 .read zdm-loop.sql
@@ -80,36 +83,30 @@ PRAGMA legacy_alter_table = OFF;
 BEGIN IMMEDIATE;
 -- assert (the script stops here unless it holds): the copy of events has every row
 CREATE TEMP TABLE IF NOT EXISTS zdm_assert (what TEXT, ok INTEGER CHECK (ok));
-INSERT INTO temp.zdm_assert (what, ok) VALUES ('the copy of events has every row', coalesce(((SELECT count(*) FROM events) = (SELECT count(*) FROM zdm_new_events)), 0));
+INSERT INTO temp.zdm_assert (what, ok) VALUES (''the copy of events has every row'', coalesce(((SELECT count(*) FROM events) = (SELECT count(*) FROM zdm_new_events)), 0));
 -- keep what the history does not know: the indexes, triggers and views made outside zdm
 -- that belong to or mention events, captured here and re-created from their own text after the rename
 DROP TABLE IF EXISTS temp.zdm_keep;
-CREATE TEMP TABLE zdm_keep AS WITH RECURSIVE zdm_dep(name) AS (SELECT 'events'
+CREATE TEMP TABLE zdm_keep AS WITH RECURSIVE zdm_dep(name) AS (SELECT ''events''
     UNION SELECT s.name FROM sqlite_schema AS s, zdm_dep AS d
-    WHERE s.type = 'view' AND instr(lower(s.sql), lower(d.name)) > 0)
+    WHERE s.type = ''view'' AND instr(lower(s.sql), lower(d.name)) > 0)
 SELECT s.rowid AS seq, s.type, s.name, s.sql FROM sqlite_schema AS s
-WHERE (s.type = 'view' AND s.name IN (SELECT name FROM zdm_dep))
-   OR (s.type = 'trigger' AND EXISTS (SELECT 1 FROM zdm_dep AS d
+WHERE (s.type = ''view'' AND s.name IN (SELECT name FROM zdm_dep))
+   OR (s.type = ''trigger'' AND EXISTS (SELECT 1 FROM zdm_dep AS d
                                       WHERE instr(lower(s.sql), lower(d.name)) > 0)
-       AND NOT (s.tbl_name = 'events' COLLATE NOCASE AND (s.name LIKE 'zdm\_sync\_%' ESCAPE '\'
-                                                OR s.name LIKE 'zdm\_copy\_%' ESCAPE '\')))
-   OR (s.type = 'index' AND s.tbl_name = 'events' COLLATE NOCASE AND s.sql IS NOT NULL
+       AND NOT (s.tbl_name = ''events'' COLLATE NOCASE AND (s.name LIKE ''zdm\_copy\_%'' ESCAPE ''\''
+                                                OR s.name IN ())))
+   OR (s.type = ''index'' AND s.tbl_name = ''events'' COLLATE NOCASE AND s.sql IS NOT NULL
        AND s.name COLLATE NOCASE NOT IN ());
--- the views and triggers that name events would fail the rename's check: dropped now
+-- the views and triggers that name events would fail the rename''s check: dropped now
 .headers off
 .mode list
 .output zdm-keep.sql
-SELECT printf('DROP %s IF EXISTS "%w";', upper(type), name) FROM temp.zdm_keep WHERE type <> 'index' ORDER BY seq;
+SELECT printf(''DROP %s IF EXISTS "%w";'', upper(type), name) FROM temp.zdm_keep WHERE type <> ''index'' ORDER BY seq;
 .output stdout
 .read zdm-keep.sql
 DROP TABLE events;
 ALTER TABLE zdm_new_events RENAME TO events;
-CREATE TRIGGER IF NOT EXISTS zdm_sync_events_score_ins AFTER INSERT ON events FOR EACH ROW WHEN NEW.score IS NULL BEGIN
-    UPDATE events SET score = (length(coalesce(payload, ''))) WHERE region = NEW.region AND at = NEW.at;
-END;
-CREATE TRIGGER IF NOT EXISTS zdm_sync_events_score_upd AFTER UPDATE ON events FOR EACH ROW WHEN NEW.score IS OLD.score BEGIN
-    UPDATE events SET score = (length(coalesce(payload, ''))) WHERE region = NEW.region AND at = NEW.at AND score IS NOT (length(coalesce(payload, '')));
-END;
 -- the kept objects re-created from their captured text; renaming a throwaway table then resolves
 -- every view and trigger: one that names what the change removed stops the step here ("error in
 -- view|trigger NAME: ..."; an index: its CREATE INDEX fails) and nothing is changed: alter or
@@ -117,23 +114,26 @@ END;
 .headers off
 .mode list
 .output zdm-keep.sql
-SELECT '-- made outside zdm, re-created from its own text: ' || type || ' ' ||
-    replace(name, char(10), ' ') || char(10) || sql ||
-    CASE WHEN instr(sql, '--') > 0 AND substr(sql, -1) <> char(10) THEN char(10) ELSE '' END || ';'
+SELECT ''-- made outside zdm, re-created from its own text: '' || type || '' '' ||
+    replace(name, char(10), '' '') || char(10) || sql ||
+    CASE WHEN instr(sql, ''--'') > 0 AND substr(sql, -1) <> char(10) THEN char(10) ELSE '''' END || '';''
     FROM temp.zdm_keep
-    ORDER BY CASE type WHEN 'view' THEN 0 WHEN 'trigger' THEN 1 ELSE 2 END, seq;
-SELECT 'CREATE TABLE zdm_keep_check (x);' || char(10) ||
-    'ALTER TABLE zdm_keep_check RENAME TO zdm_keep_checked;' || char(10) ||
-    'DROP TABLE zdm_keep_checked;'
-    WHERE EXISTS (SELECT 1 FROM temp.zdm_keep WHERE type <> 'index');
+    ORDER BY CASE type WHEN ''view'' THEN 0 WHEN ''trigger'' THEN 1 ELSE 2 END, seq;
+SELECT ''CREATE TABLE zdm_keep_check (x);'' || char(10) ||
+    ''ALTER TABLE zdm_keep_check RENAME TO zdm_keep_checked;'' || char(10) ||
+    ''DROP TABLE zdm_keep_checked;''
+    WHERE EXISTS (SELECT 1 FROM temp.zdm_keep WHERE type <> ''index'');
 .output stdout
 .read zdm-keep.sql
 DROP TABLE temp.zdm_keep;
 -- assert (the script stops here unless it holds): foreign keys of events hold
 CREATE TEMP TABLE IF NOT EXISTS zdm_assert (what TEXT, ok INTEGER CHECK (ok));
-INSERT INTO temp.zdm_assert (what, ok) VALUES ('foreign keys of events hold', coalesce((NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check('events'))), 0));
+INSERT INTO temp.zdm_assert (what, ok) VALUES (''foreign keys of events hold'', coalesce((NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check(''events''))), 0));
 COMMIT;
 PRAGMA foreign_keys = ON;
+' WHERE (SELECT count(*) FROM pragma_table_xinfo('events') WHERE name IN ('region', 'at', 'kind', 'payload', 'n', 'score')) = 6;
+.output stdout
+.read zdm-guard.sql
 
 -- step 05 [contract] undo: drop backup table zdm_backup_events_1
 --   lock: database write lock (BEGIN IMMEDIATE to COMMIT); readers go on in WAL mode; in a transaction
@@ -175,19 +175,19 @@ FROM zdm_range ORDER BY lo;
 
 -- ==== phase 1: expand ====
 
--- step 03 [expand] undo: create sync triggers for events.score
+-- step 03 [expand] undo: create backup table zdm_backup_events_1
+--   lock: database write lock (BEGIN IMMEDIATE to COMMIT); readers go on in WAL mode; in a transaction
+.timeout 5000
+BEGIN IMMEDIATE;
+DROP TABLE IF EXISTS zdm_backup_events_1;
+COMMIT;
+
+-- step 02 [expand] undo: create sync triggers for events.score
 --   lock: database write lock (BEGIN IMMEDIATE to COMMIT); readers go on in WAL mode; in a transaction
 .timeout 5000
 BEGIN IMMEDIATE;
 DROP TRIGGER IF EXISTS zdm_sync_events_score_ins;
 DROP TRIGGER IF EXISTS zdm_sync_events_score_upd;
-COMMIT;
-
--- step 02 [expand] undo: create backup table zdm_backup_events_1
---   lock: database write lock (BEGIN IMMEDIATE to COMMIT); readers go on in WAL mode; in a transaction
-.timeout 5000
-BEGIN IMMEDIATE;
-DROP TABLE IF EXISTS zdm_backup_events_1;
 COMMIT;
 
 -- step 01 [expand] undo: add column events.score

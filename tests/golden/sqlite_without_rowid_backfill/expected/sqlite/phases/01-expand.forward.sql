@@ -19,14 +19,7 @@ SELECT 'ALTER TABLE events ADD COLUMN score INTEGER;' WHERE NOT EXISTS (SELECT 1
 .output stdout
 .read zdm-guard.sql
 
--- step 02 [expand] create backup table zdm_backup_events_1
---   lock: database write lock (BEGIN IMMEDIATE to COMMIT); readers go on in WAL mode; in a transaction
-.timeout 5000
-BEGIN IMMEDIATE;
-CREATE TABLE IF NOT EXISTS zdm_backup_events_1 (zdm_key_1, zdm_key_2, zdm_old_1, zdm_new_1, PRIMARY KEY (zdm_key_1, zdm_key_2));
-COMMIT;
-
--- step 03 [expand] create sync triggers for events.score
+-- step 02 [expand] create sync triggers for events.score
 --   lock: database write lock (BEGIN IMMEDIATE to COMMIT); readers go on in WAL mode; in a transaction
 .timeout 5000
 BEGIN IMMEDIATE;
@@ -36,4 +29,11 @@ END;
 CREATE TRIGGER IF NOT EXISTS zdm_sync_events_score_upd AFTER UPDATE ON events FOR EACH ROW WHEN NEW.score IS OLD.score BEGIN
     UPDATE events SET score = (length(coalesce(payload, ''))) WHERE region = NEW.region AND at = NEW.at AND score IS NOT (length(coalesce(payload, '')));
 END;
+COMMIT;
+
+-- step 03 [expand] create backup table zdm_backup_events_1
+--   lock: database write lock (BEGIN IMMEDIATE to COMMIT); readers go on in WAL mode; in a transaction
+.timeout 5000
+BEGIN IMMEDIATE;
+CREATE TABLE IF NOT EXISTS zdm_backup_events_1 (zdm_key_1, zdm_key_2, zdm_old_1, zdm_new_1, PRIMARY KEY (zdm_key_1, zdm_key_2));
 COMMIT;

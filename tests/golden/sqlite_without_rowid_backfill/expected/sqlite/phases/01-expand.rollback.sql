@@ -9,19 +9,19 @@ PRAGMA journal_mode = WAL;
 
 -- ==== phase 1: expand ====
 
--- step 03 [expand] undo: create sync triggers for events.score
+-- step 03 [expand] undo: create backup table zdm_backup_events_1
+--   lock: database write lock (BEGIN IMMEDIATE to COMMIT); readers go on in WAL mode; in a transaction
+.timeout 5000
+BEGIN IMMEDIATE;
+DROP TABLE IF EXISTS zdm_backup_events_1;
+COMMIT;
+
+-- step 02 [expand] undo: create sync triggers for events.score
 --   lock: database write lock (BEGIN IMMEDIATE to COMMIT); readers go on in WAL mode; in a transaction
 .timeout 5000
 BEGIN IMMEDIATE;
 DROP TRIGGER IF EXISTS zdm_sync_events_score_ins;
 DROP TRIGGER IF EXISTS zdm_sync_events_score_upd;
-COMMIT;
-
--- step 02 [expand] undo: create backup table zdm_backup_events_1
---   lock: database write lock (BEGIN IMMEDIATE to COMMIT); readers go on in WAL mode; in a transaction
-.timeout 5000
-BEGIN IMMEDIATE;
-DROP TABLE IF EXISTS zdm_backup_events_1;
 COMMIT;
 
 -- step 01 [expand] undo: add column events.score
