@@ -81,7 +81,8 @@ static void keyset_ranges(zdm_lower_ctx *cx, zdm_buf *b, const char *table, cons
     }
     const char *cols = sqlt_key_list(cx, k, NULL);
     const char *rk = zdm_sprintf(cx->arena, "(%s)", sqlt_key_list(cx, k, qual));
-    const char *gt = zdm_sprintf(cx->arena, "%s > ", rk), *le = zdm_sprintf(cx->arena, "%s <= ", rk);
+    const char *gt = zdm_sprintf(cx->arena, "%s > ", rk);
+    const char *le = zdm_sprintf(cx->arena, "%s <= ", rk);
     zdm_sqlf(b, SQ,
              "WITH zdm_key(%szdm_n) AS (SELECT %s, row_number() OVER (ORDER BY %s) FROM %I),\n"
              "zdm_cut(zdm_n, k) AS (SELECT zdm_n, '(' || %s || ')' FROM zdm_key WHERE zdm_n %% "

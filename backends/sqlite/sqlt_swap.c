@@ -221,7 +221,8 @@ static uint64_t copy_batch(uint64_t rows)
 static void copy_triggers(zdm_lower_ctx *cx, zdm_buf *b, const zdm_name *t, const sqlt_key *k,
                           const char *tmp, const char *cols, const char *sel)
 {
-    const char *old_row = sqlt_key_eq(cx, k, NULL, "OLD"), *new_row = sqlt_key_eq(cx, k, NULL, "NEW");
+    const char *old_row = sqlt_key_eq(cx, k, NULL, "OLD");
+    const char *new_row = sqlt_key_eq(cx, k, NULL, "NEW");
     static const char *const ev[3] = {"INSERT", "UPDATE", "DELETE"};
     static const char *const sfx[3] = {"ins", "upd", "del"};
     for (int i = 0; i < 3; i++) {
