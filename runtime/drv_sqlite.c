@@ -196,6 +196,19 @@ static unsigned sqlite_version(rt_conn *c)
 
 /* ---- statements ---------------------------------------------------------- */
 
+/* ALTER TABLE ... RENAME resolves every view and trigger of the schema
+ * (3.25+) and names the first that fails ("error in view V: ..."); in a
+ * plan that happens where a copy-swap re-creates what was made outside zdm
+ * (backends/sqlite/sqlt_keep.c) or a native rename runs. */
+static const char *schema_hint(const char *msg)
+{
+    if (strncmp(msg, "error in view ", 14) != 0 && strncmp(msg, "error in trigger ", 17) != 0)
+        return "";
+    return "\n  hint: that view or trigger names what this step removes or renames (SQLite "
+           "checks every one when a table is renamed); the step changed nothing: alter or drop "
+           "it, then run the step again";
+}
+
 static void fail(rt_conn *c, zdm_arena *a, int rc, const char *sql, const char **err)
 {
     bool busy = rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
@@ -209,8 +222,8 @@ static void fail(rt_conn *c, zdm_arena *a, int rc, const char *sql, const char *
                           ? "database is locked: another connection held the write lock "
                             "past the busy timeout and the retries"
                           : sqlite3_errmsg(c->db);
-    *err = zdm_sprintf(a, "%s\n  in: %.*s%s", msg, (int)(n > 100 ? 100 : n), sql,
-                       n > 100 || nl ? " ..." : "");
+    *err = zdm_sprintf(a, "%s\n  in: %.*s%s%s", msg, (int)(n > 100 ? 100 : n), sql,
+                       n > 100 || nl ? " ..." : "", schema_hint(msg));
 }
 
 /* Retries of a statement that got SQLITE_BUSY while no transaction was open
@@ -518,7 +531,8 @@ static rt_conn *sqlite_connect_aux(zdm_arena *a, const char *url, const char **e
 }
 
 /* What the shell's exit gives the next script: an open transaction rolled
- * back, the connection's own settings, no temp assertion table. */
+ * back, the connection's own settings, no temp table of a script's (the
+ * assertions, a copy-swap's kept objects). */
 static bool sqlite_reset(rt_conn *c, zdm_arena *a, const char **err)
 {
     rt_err_kind keep = c->err;
@@ -527,9 +541,11 @@ static bool sqlite_reset(rt_conn *c, zdm_arena *a, const char **err)
     sqlite3_busy_timeout(c->db, SQLITE_DEFAULT_BUSY_MS);
     bool ok = exec_sql(c, a,
                               c->foreign_keys ? "PRAGMA foreign_keys = ON; DROP TABLE IF EXISTS "
-                                                "temp.zdm_assert"
+                                                "temp.zdm_assert; DROP TABLE IF EXISTS "
+                                                "temp.zdm_keep"
                                               : "PRAGMA foreign_keys = OFF; DROP TABLE IF EXISTS "
-                                                "temp.zdm_assert",
+                                                "temp.zdm_assert; DROP TABLE IF EXISTS "
+                                                "temp.zdm_keep",
                               NULL, NULL, err);
     c->err = keep;
     return ok;

@@ -129,7 +129,7 @@ void rt_progress_line(char *buf, size_t n, const rt_progress *p)
     int pc = percent(p);
     eta(e, sizeof e, p);
     lag(l, sizeof l, p, ", replica lag ");
-    if (pc >= 0)
+    if (pc >= 0 && p->total > 0) /* finished without an estimate: still unknown */
         snprintf(of, sizeof of, " of ~%lld rows (%d%%, total estimated)", (long long)p->total,
                  pc);
     else

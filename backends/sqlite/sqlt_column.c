@@ -32,11 +32,33 @@ static bool native_add(const zdm_column *c)
 }
 
 static const char *add_sql(zdm_lower_ctx *cx, const zdm_op *op, const zdm_table *t,
-                           const zdm_column *c)
+                           const zdm_column *c, const zdm_op *fk)
 {
     return sqlt_guarded_sql(cx, sqlt_cond_column(cx, &op->table, c->name, false),
-                            zdm_sqlf_str(cx->arena, SQ, "ALTER TABLE %I ADD COLUMN %s;",
-                                         op->table.name, sqlt_column_def(cx, t, c)));
+                            zdm_sqlf_str(cx->arena, SQ, "ALTER TABLE %I ADD COLUMN %s%s;",
+                                         op->table.name, sqlt_column_def(cx, t, c),
+                                         fk ? sqlt_column_fk_sql(cx, fk->con) : ""));
+}
+
+const zdm_op *sqlt_inline_fk(zdm_lower_ctx *cx, const zdm_op *op)
+{
+    size_t i = 0;
+    while (i < cx->mig->ops.len && cx->mig->ops.items[i] != op)
+        i++;
+    if (op->kind != ZDM_OP_ADD_COLUMN || i + 1 >= cx->mig->ops.len)
+        return NULL;
+    const zdm_op *next = cx->mig->ops.items[i + 1];
+    const zdm_column *c = op->col;
+    if (next->kind != ZDM_OP_ADD_CONSTRAINT || next->con->kind != ZDM_CON_FOREIGN ||
+        next->span.start != op->span.start || next->con->ncols != 1 ||
+        strcmp(next->con->cols[0], c->name) != 0)
+        return NULL;
+    /* A NULL default (SQLite refuses REFERENCES with any other while foreign
+     * keys are on) on a column added in place to a table that exists. */
+    if ((c->def && c->def->kind != ZDM_V_NULL) || c->not_null || !native_add(c) ||
+        !zdm_schema_table(cx->mig->base, op->table))
+        return NULL;
+    return next;
 }
 
 static const char *drop_sql(zdm_lower_ctx *cx, const zdm_op *op, const char *col)
@@ -53,6 +75,28 @@ static void shape_post(zdm_lower_ctx *cx, zdm_step *s, const zdm_op *op, const z
                           zdm_coltype_str(cx->arena, &c->type),
                           c->not_null ? " not null" : " nullable"),
               sqlt_cond_column_shape(cx, &op->table, c));
+}
+
+/* The ADD COLUMN that carries its column's foreign key: every row holds
+ * NULL, so nothing can break the key. DROP COLUMN refuses a column in a
+ * foreign key: the rollback is the copy-swap back. */
+static void inline_fk_step(zdm_lower_ctx *cx, zdm_step *s, const zdm_op *op, const zdm_op *fk)
+{
+    s->title = zdm_sprintf(cx->arena, "%s with foreign key %s", s->title, fk->con->name);
+    s->why = "ADD COLUMN with a REFERENCES clause and a NULL default is a catalog change: "
+             "existing rows read NULL, which no foreign key refuses; none is rewritten.";
+    s->rollback = sqlt_step_sql(cx, sqlt_swap_back_sql(cx, fk->after, op->before, NULL,
+                                                       op->rows));
+    s->rollback_note = "the column and its foreign key go by a copy-swap (DROP COLUMN refuses "
+                       "a column in a foreign key), with every value written to it";
+    const char *qn = zdm_sprintf(cx->arena, "%s.%s", zdm_name_str(cx->arena, op->table),
+                                 fk->con->name);
+    sqlt_post(cx, s, zdm_sprintf(cx->arena, "constraint %s exists", qn),
+              zdm_sqlf_str(cx->arena, SQ,
+                           "(SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = %L) "
+                           "LIKE %L",
+                           op->table.name,
+                           zdm_sqlf_str(cx->arena, SQ, "%%CONSTRAINT %I %%", fk->con->name)));
 }
 
 int sqlt_lower_add_column(zdm_lower_ctx *cx, const zdm_op *op)
@@ -84,9 +128,12 @@ int sqlt_lower_add_column(zdm_lower_ctx *cx, const zdm_op *op)
                         "read the default from the schema, none is rewritten."
                       : "ADD COLUMN is a catalog change: existing rows read NULL, none is "
                         "rewritten.";
-    s->forward = sqlt_step_sql(cx, add_sql(cx, op, op->after, &bare));
+    const zdm_op *fk = sqlt_inline_fk(cx, op);
+    s->forward = sqlt_step_sql(cx, add_sql(cx, op, op->after, &bare, fk));
     s->rollback = sqlt_step_sql(cx, drop_sql(cx, op, c->name));
     s->rollback_note = "the column is dropped with every value written to it";
+    if (fk)
+        inline_fk_step(cx, s, op, fk);
     sqlt_pre(cx, s, zdm_sprintf(cx->arena, "column %s does not exist yet", qcol(cx, op, c->name)),
              sqlt_cond_column(cx, &op->table, c->name, false));
     if (!later) {
@@ -122,13 +169,13 @@ int sqlt_not_null_later(zdm_lower_ctx *cx, const zdm_op *op)
                                         qcol(cx, op, op->col->name)));
     s->rewrites = s->scans = true;
     s->why = "SQLite cannot add NOT NULL to a column: the table is rebuilt by the 12-step "
-             "procedure once every row has a value.";
+             "procedure once every row has a value. " SQLT_KEEP_WHY;
     sqlt_estimate(cx, s, &op->table, op->rows, SQLT_COPY_RPS, "copy");
     s->forward = sqlt_step_sql(cx, sqlt_swap_sql(cx, nullable, op->after, NULL, NULL, NULL,
                                                  op->rows));
-    s->rollback = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->after, nullable, NULL, NULL, NULL,
-                                                  op->rows));
-    sqlt_swap_risk(cx, s, op->rows, op->after, "The copy that adds NOT NULL");
+    s->rollback = sqlt_step_sql(cx, sqlt_swap_back_sql(cx, op->after, nullable, NULL,
+                                                       op->rows));
+    sqlt_swap_risk(cx, s, op->rows, nullable, op->after, NULL, "The copy that adds NOT NULL");
     /* Checked before the migration runs: a column this migration adds does
      * not exist yet, so the check is on the value its backfills will give. */
     const sqlt_sync *sy = sqlt_sync_find(cx, &op->table, op->col->name);
@@ -140,6 +187,7 @@ int sqlt_not_null_later(zdm_lower_ctx *cx, const zdm_op *op)
             : zdm_sqlf_str(cx->arena, SQ, "NOT EXISTS (SELECT 1 FROM %I WHERE %I IS NULL)",
                            op->table.name, op->col->name);
     sqlt_pre(cx, s, zdm_sprintf(cx->arena, "no NULL in %s", qcol(cx, op, op->col->name)), nn);
+    sqlt_swap_pre(cx, s, nullable, op->after);
     shape_post(cx, s, op, op->col);
     if (synced)
         zdm_plan_checkpoint(cx->plan, ZDM_PHASE_CONTRACT,
@@ -210,10 +258,10 @@ int sqlt_lower_drop_column(zdm_lower_ctx *cx, const zdm_op *op)
         sqlt_estimate(cx, s, &op->table, op->rows, SQLT_COPY_RPS, "copy");
         s->forward = sqlt_step_sql(cx, drop_sql(cx, op, col));
         if (native_add(op->old_col))
-            s->rollback = sqlt_step_sql(cx, add_sql(cx, op, op->before, op->old_col));
+            s->rollback = sqlt_step_sql(cx, add_sql(cx, op, op->before, op->old_col, NULL));
         else
-            s->rollback = sqlt_step_sql(cx, sqlt_swap_sql(cx, op->after, op->before, NULL, NULL,
-                                                          NULL, op->rows));
+            s->rollback = sqlt_step_sql(cx, sqlt_swap_back_sql(cx, op->after, op->before, NULL,
+                                                               op->rows));
         sqlt_risk_write_lock(cx, s, "DROP COLUMN");
     }
     s->rollback_note = "the column comes back with its default (or NULL): its values are lost";

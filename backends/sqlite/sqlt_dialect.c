@@ -113,8 +113,9 @@ static int sq_begin(zdm_lower_ctx *cx)
     zdm_plan_note(cx->plan,
                   "Run it with `zdm run DIR --db sqlite:DB` (docs/runtime.md): it runs these "
                   "same scripts, keeps the guards of native ALTERs, the batch loops and their "
-                  "pauses in memory (the sqlite3 shell writes them to zdm-guard.sql, "
-                  "zdm-loop.sql and zdm-pause.sql in its working directory) and leaves the write "
+                  "pauses and the objects a copy-swap re-creates in memory (the sqlite3 shell "
+                  "writes them to zdm-guard.sql, zdm-loop.sql, zdm-pause.sql and zdm-keep.sql in "
+                  "its working directory) and leaves the write "
                   "lock free for 100 ms after each committed batch; SQLite's lock has no queue, "
                   "so batches the shell runs back to back can keep other writers out.");
     if (!cx->target->version_given)

@@ -89,9 +89,41 @@ static const char *holds_cond(zdm_lower_ctx *cx, const zdm_name *t, const zdm_co
     return zdm_buf_cstr(&b);
 }
 
+/* Whether `op` is the foreign key of the column the op before it adds,
+ * written in that ADD COLUMN (sqlt_inline_fk): it has no step of its own. */
+static bool added_with_column(zdm_lower_ctx *cx, const zdm_op *op)
+{
+    for (size_t i = 1; i < cx->mig->ops.len; i++)
+        if (cx->mig->ops.items[i] == op)
+            return sqlt_inline_fk(cx, cx->mig->ops.items[i - 1]) == op;
+    return false;
+}
+
+/* Whether `k` names a column this migration adds: verify_pre runs before
+ * the column exists, so the rows cannot be checked then (the copy itself
+ * stops on a row that breaks `k`). */
+static bool on_new_column(zdm_lower_ctx *cx, const zdm_op *op, const zdm_constraint *k)
+{
+    const char *raw = k->kind == ZDM_CON_CHECK && k->check
+                          ? zdm_value_raw_for(k->check, SQ->family) : NULL;
+    for (size_t i = 0; i < op->after->ncols; i++) {
+        const char *c = op->after->cols[i]->name;
+        if (!zdm_migration_column_is_new(cx->mig, op->table, c))
+            continue;
+        for (size_t j = 0; j < k->ncols; j++)
+            if (strcmp(k->cols[j], c) == 0)
+                return true;
+        if (raw && zdm_raw_mentions(raw, c))
+            return true;
+    }
+    return false;
+}
+
 int sqlt_lower_constraint(zdm_lower_ctx *cx, const zdm_op *op)
 {
     bool add = op->kind == ZDM_OP_ADD_CONSTRAINT;
+    if (add && added_with_column(cx, op))
+        return 0;
     const zdm_constraint *k = op->con;
     const char *qn = zdm_sprintf(cx->arena, "%s.%s", zdm_name_str(cx->arena, op->table), k->name);
     zdm_step *s = sqlt_swap_step(cx, op, add ? ZDM_PHASE_VALIDATE : ZDM_PHASE_EXPAND,
@@ -108,7 +140,8 @@ int sqlt_lower_constraint(zdm_lower_ctx *cx, const zdm_op *op)
                            "%sLIKE %L",
                            op->table.name, add ? "" : "NOT ", pat));
     if (add) {
-        sqlt_pre(cx, s, zdm_sprintf(cx->arena, "existing rows satisfy %s", qn), cond);
+        if (!on_new_column(cx, op, k))
+            sqlt_pre(cx, s, zdm_sprintf(cx->arena, "existing rows satisfy %s", qn), cond);
         zdm_step_risk(cx->plan, s, ZDM_RISK_CONSTRAINT_FAIL,
                       "The copy stops on the first row that breaks the constraint; the "
                       "transaction is rolled back and nothing changes.",

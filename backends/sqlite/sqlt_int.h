@@ -28,6 +28,7 @@ typedef struct sqlt_sync {
     const char *ins, *upd;      /* trigger names */
     const char *expr;           /* the value the backfills give a row (SQL over the row) */
     const char *create_sql;     /* both CREATE TRIGGER IF NOT EXISTS statements */
+    bool created;               /* its create step is in the plan */
 } sqlt_sync;
 
 typedef struct sqlt_state {
@@ -99,13 +100,42 @@ void sqlt_risk_write_lock(zdm_lower_ctx *cx, zdm_step *s, const char *what);
 /* Where a batch's text (sqlt_loop_sql) takes its range condition. The lexer
  * refuses control characters, so no identifier or fragment holds it. */
 #define SQLT_RANGE "\x01"
-/* The batches over `key` of `table` (each `batch_sql` with SQLT_RANGE made
- * `range_key > lo AND range_key <= lo + batch`, the last one open-ended:
- * `range_key > lo`; a pause after each), generated when the script runs
- * from the table's real key range: the shell cannot loop, so a SELECT writes
- * the batches to zdm-loop.sql and .read runs them. */
-const char *sqlt_loop_sql(zdm_lower_ctx *cx, const char *table, const char *key,
-                          const char *range_key, uint64_t batch, const char *batch_sql);
+/* ---- sqlt_key.c: how rows are found ------------------------------------------ */
+
+/* A table's rows are found by rowid, or in a WITHOUT ROWID table by its
+ * primary key's columns; a backup table by its own key columns. `rowid`:
+ * one integer key (the rowid or its alias), batched by arithmetic ranges;
+ * else a keyset walk in the key's order. */
+typedef struct sqlt_key {
+    const char **cols;
+    size_t ncols;
+    bool rowid;
+} sqlt_key;
+
+sqlt_key sqlt_key_of(zdm_lower_ctx *cx, const zdm_table *t);
+/* Key column i as SQL, qualified by `qual` (trusted text such as NEW or a
+ * quoted name) when not NULL; `rowid` is written bare. */
+const char *sqlt_key_ref(zdm_lower_ctx *cx, const sqlt_key *k, size_t i, const char *qual);
+/* The key columns, comma-separated. */
+const char *sqlt_key_list(zdm_lower_ctx *cx, const sqlt_key *k, const char *qual);
+/* "l.k1 = r.k1 AND ...": the row of `l` that is the row of `r`. */
+const char *sqlt_key_eq(zdm_lower_ctx *cx, const sqlt_key *k, const char *l, const char *r);
+/* Whether zdm run can walk this key natively (no BLOB key column). */
+bool sqlt_key_walkable(const zdm_table *t, const sqlt_key *k);
+/* zdm run's walk over a primary key: sets sp->max_sql and sp->next_sql
+ * (keys as JSON arrays) and returns the batch's range condition over ?1
+ * (the cursor, NULL at the start) and ?2 (the batch's last key). */
+const char *sqlt_key_walk(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const sqlt_key *k);
+
+/* ---- sqlt_loop.c ------------------------------------------------------------------ */
+
+/* The batches over the key `k` of `table` (each `batch_sql` with SQLT_RANGE
+ * made the batch's range over the key columns qualified by `qual`, the last
+ * one open-ended; a pause after each), generated when the script runs from
+ * the table's real keys: the shell cannot loop, so a SELECT writes the
+ * batches to zdm-loop.sql and .read runs them. */
+const char *sqlt_loop_sql(zdm_lower_ctx *cx, const char *table, const sqlt_key *k,
+                          const char *qual, uint64_t batch, const char *batch_sql);
 
 /* ---- sqlt_types.c ------------------------------------------------------------- */
 
@@ -119,6 +149,8 @@ const char *sqlt_value(zdm_lower_ctx *cx, const zdm_value *v);
 bool sqlt_table_autoinc(const zdm_table *t);
 const char *sqlt_column_def(zdm_lower_ctx *cx, const zdm_table *t, const zdm_column *c);
 void sqlt_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c);
+/* " CONSTRAINT n REFERENCES t (c) ...": a foreign key in its column's form. */
+const char *sqlt_column_fk_sql(zdm_lower_ctx *cx, const zdm_constraint *c);
 /* CREATE TABLE [IF NOT EXISTS] name (...) for the table `t` under `name`. */
 const char *sqlt_create_table_sql(zdm_lower_ctx *cx, const zdm_table *t, const zdm_name *name,
                                   bool if_not_exists);
@@ -140,12 +172,43 @@ typedef struct sqlt_conv {
 const char *sqlt_swap_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
                           const sqlt_conv *conv, const char *why_assert,
                           const char *assert_cond, uint64_t rows);
-/* Whether a swap of `rows` rows into `t` is done online (never WITHOUT ROWID). */
-bool sqlt_swap_online(const zdm_table *t, uint64_t rows);
+/* A rollback's swap: the same, guarded so that it runs only when the table
+ * has every column its copy reads, where one of them (or the table) is added
+ * by this migration: a partial run may have left the table before that op,
+ * which is not this swap's to undo. */
+const char *sqlt_swap_back_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
+                               const sqlt_conv *conv, uint64_t rows);
+/* Whether a swap of `rows` rows from `from` into `to` is done online (a
+ * WITHOUT ROWID table: only when its primary key is kept as it is). */
+bool sqlt_swap_online(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to,
+                      const sqlt_conv *conv, uint64_t rows);
 /* The step's lock description and write-lock risk for a swap of `rows` rows
- * into `t` (its indexes rebuilt). */
-void sqlt_swap_risk(zdm_lower_ctx *cx, zdm_step *s, uint64_t rows, const zdm_table *t,
-                    const char *what);
+ * from `from` into `t` (its indexes rebuilt). */
+void sqlt_swap_risk(zdm_lower_ctx *cx, zdm_step *s, uint64_t rows, const zdm_table *from,
+                    const zdm_table *t, const sqlt_conv *conv, const char *what);
+/* The start of a swap's transaction: foreign keys off (outside it: a no-op
+ * inside), ALTER TABLE's schema checks on (sqlt_keep.c relies on them). */
+#define SQLT_SWAP_HEAD \
+    "PRAGMA foreign_keys = OFF;\nPRAGMA legacy_alter_table = OFF;\nBEGIN IMMEDIATE;\n"
+
+/* ---- sqlt_keep.c: what the history does not know ---------------------------------- */
+
+/* Before DROP TABLE in a swap's transaction: the indexes, triggers and views
+ * made outside zdm that belong to or mention the table captured into
+ * temp.zdm_keep, and the views and triggers that would fail the rename's
+ * schema check dropped. */
+const char *sqlt_keep_save_sql(zdm_lower_ctx *cx, const zdm_table *from, const zdm_table *to);
+/* After the rename: the captured objects re-created from their own text,
+ * then every view and trigger resolved (one that does not fit stops the
+ * step, naming it). */
+const char *sqlt_keep_restore_sql(void);
+/* What a swap step's `why` says about them. */
+#define SQLT_KEEP_WHY                                                                       \
+    "Indexes, triggers and views made outside zdm are re-created from their own text in "   \
+    "the same transaction; one that names what this change removes stops the step, which "  \
+    "then changes nothing."
+/* The pre-check of a swap step: the table has nothing the copy would lose. */
+void sqlt_swap_pre(zdm_lower_ctx *cx, zdm_step *s, const zdm_table *from, const zdm_table *to);
 /* A step in `phase` that rebuilds op->before into op->after (forward) and
  * back (rollback), with the checks every swap has. */
 zdm_step *sqlt_swap_step(zdm_lower_ctx *cx, const zdm_op *op, zdm_phase phase,
@@ -167,11 +230,31 @@ int sqlt_lower_drop_index(zdm_lower_ctx *cx, const zdm_op *op);
 int sqlt_lower_backfill(zdm_lower_ctx *cx, const zdm_op *op);
 int sqlt_lower_create_enum(zdm_lower_ctx *cx, const zdm_op *op); /* and ADD VALUE */
 int sqlt_lower_execute(zdm_lower_ctx *cx, const zdm_op *op);
+/* The foreign key op (the one right after `op`, from its statement) that
+ * `op`'s native ADD COLUMN carries as a REFERENCES clause, or NULL. */
+const zdm_op *sqlt_inline_fk(zdm_lower_ctx *cx, const zdm_op *op);
 /* The NOT NULL swap of a column just added without a default (after its fill). */
 int sqlt_not_null_later(zdm_lower_ctx *cx, const zdm_op *op);
 /* The sync trigger of a new column filled by a backfill, or NULL. */
 sqlt_sync *sqlt_sync_find(zdm_lower_ctx *cx, const zdm_name *t, const char *col);
-/* Registers the sync triggers (begin) and adds their create/drop steps (finish). */
+/* The backup of an existing column's old values (sqlt_backup.c), or NULL
+ * when every column the backfill sets is new. */
+typedef struct sqlt_backup sqlt_backup;
+sqlt_backup *sqlt_backup_of(zdm_lower_ctx *cx, const zdm_op *op);
+/* A batch's backup rows (`range`: the batch's key condition). */
+const char *sqlt_backup_insert_sql(zdm_lower_ctx *cx, const zdm_op *op, const sqlt_backup *bk,
+                                   const char *range, const char *todo);
+/* The guarded restore, in batches over the backup's keys. */
+const char *sqlt_backup_restore_sql(zdm_lower_ctx *cx, const zdm_op *op, const sqlt_backup *bk,
+                                    uint64_t batch);
+/* The backup table's create (expand) and drop (contract) steps. */
+/* The restore as a walk for `zdm rollback` (runtime/backfill.c), or NULL
+ * where the key has no native walk (the rollback then runs the loop). */
+zdm_backfill_spec *sqlt_backup_restore_spec(zdm_lower_ctx *cx, const zdm_op *op,
+                                            const sqlt_backup *bk, uint64_t batch);
+void sqlt_backup_steps(zdm_lower_ctx *cx, const zdm_op *op, const sqlt_backup *bk);
+/* Registers the sync triggers (begin; each backfill adds their create
+ * steps before its batches) and adds their drop steps (finish). */
 void sqlt_sync_register(zdm_lower_ctx *cx);
 int sqlt_sync_finish(zdm_lower_ctx *cx);
 

@@ -156,6 +156,19 @@ void sqlt_put_constraint(zdm_lower_ctx *cx, zdm_buf *b, const zdm_constraint *c)
         zdm_sqlf(b, SQ, " ON UPDATE %s", zdm_sql_fk_action(c->on_update));
 }
 
+const char *sqlt_column_fk_sql(zdm_lower_ctx *cx, const zdm_constraint *c)
+{
+    zdm_buf b;
+    zdm_buf_init(&b, cx->arena);
+    zdm_sqlf(&b, SQ, " CONSTRAINT %I REFERENCES %I ", c->name, c->ref_table.name);
+    zdm_sql_put_cols(&b, SQ, c->ref_cols, c->nref_cols);
+    if (zdm_sql_fk_action(c->on_delete))
+        zdm_sqlf(&b, SQ, " ON DELETE %s", zdm_sql_fk_action(c->on_delete));
+    if (zdm_sql_fk_action(c->on_update))
+        zdm_sqlf(&b, SQ, " ON UPDATE %s", zdm_sql_fk_action(c->on_update));
+    return zdm_buf_cstr(&b);
+}
+
 const char *sqlt_create_table_sql(zdm_lower_ctx *cx, const zdm_table *t, const zdm_name *name,
                                   bool if_not_exists)
 {

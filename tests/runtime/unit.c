@@ -491,6 +491,9 @@ static void test_progress(void)
     check(strstr(buf, "[##########] 100%") && strstr(buf, "ETA 0s"), "progress-finished", buf);
     rt_progress_bar(buf, 16, &p, 10);
     check(strlen(buf) == 15, "progress-truncates", buf);
+    p.total = -1; /* finished without an estimate (no ANALYZE): no "of ~-1 rows" */
+    rt_progress_line(buf, sizeof buf, &p);
+    check(strstr(buf, "250000 rows (total unknown)") != NULL, "progress-finished-no-total", buf);
 }
 
 int main(void)

@@ -141,7 +141,8 @@ fi
 [ "$(sqlite3 "$db" "SELECT count(*) FROM users WHERE name_len IS NOT length(coalesce(name, '')) AND email NOT LIKE 'new%'")" = 0 ] &&
 	ok forward-every-row-right || fail forward-every-row-right "rows with a wrong name_len"
 [ ! -e "$tmp/run/zdm-guard.sql" ] && [ ! -e "$tmp/run/zdm-loop.sql" ] && [ ! -e "$tmp/run/zdm-pause.sql" ] &&
-	ok forward-no-guard-file || fail forward-no-guard-file "zdm run wrote zdm-guard.sql, zdm-loop.sql or zdm-pause.sql"
+	[ ! -e "$tmp/run/zdm-keep.sql" ] &&
+	ok forward-no-guard-file || fail forward-no-guard-file "zdm run wrote zdm-guard.sql, zdm-loop.sql, zdm-pause.sql or zdm-keep.sql"
 (cd "$tmp/run" && "$ZDM" run "$plan" --db "sqlite:$db" --phase contract) >"$tmp/f3.log" 2>&1
 expect_rc forward-third-run-changes-nothing 0 $? "$tmp/f3.log" 'zdm: done'
 
@@ -254,25 +255,28 @@ diff -u "$tmp/s.before" "$tmp/s.after" >"$tmp/s.diff" && ok failed-rollback-rest
 	fail failed-rollback-restores-schema "$(cat "$tmp/s.diff")"
 
 # ---- a table zdm cannot rebuild exactly: refused before any step -----------------------
-# AUTOINCREMENT or COLLATE added by hand, behind the history's back (which
-# declares neither): the IR does not know them, so a copy-swap would lose them
-# (and the sqlite_sequence counter): verify_pre stops the run.
+# AUTOINCREMENT, COLLATE or a column added by hand, behind the history's back
+# (which declares none of them): the IR does not know them, so a copy-swap
+# would lose them (and the sqlite_sequence counter, or the column's values):
+# verify_pre stops the run.
 cat >"$tmp/src/0004_check.zdm" <<ZDM
 migration 'n is never negative';
 alter table users add constraint users_n_check check (n >= 0);
 ZDM
 (cd "$tmp/src" && "$ZDM" compile 0004_check.zdm --target sqlite --out ../out/0004) >"$tmp/c4.log" 2>&1 ||
 	fail compile-0004 "$(cat "$tmp/c4.log")"
-for kind in autoincrement collate; do
+for kind in autoincrement collate column; do
 	db=$tmp/run/$kind.db
 	cp "$base" "$db"
+	extra= val=
 	case $kind in
 	autoincrement) def="id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL" ;;
 	collate) def="id INTEGER PRIMARY KEY, email TEXT COLLATE NOCASE NOT NULL" ;;
+	column) def="id INTEGER PRIMARY KEY, email TEXT NOT NULL" extra=", column_by_hand TEXT" val=", 'x'" ;;
 	esac
 	sqlite3 -bail "$db" "PRAGMA foreign_keys = OFF; BEGIN;
-		CREATE TABLE u2 ($def, name TEXT, n INTEGER NOT NULL DEFAULT 0, created_at TIMESTAMPTZ NOT NULL);
-		INSERT INTO u2 SELECT id, email, name, n, created_at FROM users; DROP TABLE users;
+		CREATE TABLE u2 ($def, name TEXT, n INTEGER NOT NULL DEFAULT 0, created_at TIMESTAMPTZ NOT NULL$extra);
+		INSERT INTO u2 SELECT id, email, name, n, created_at$val FROM users; DROP TABLE users;
 		ALTER TABLE u2 RENAME TO users; COMMIT;" || fail "$kind-setup"
 	seq=$(sqlite3 "$db" "SELECT group_concat(seq) FROM sqlite_sequence" 2>/dev/null)
 	"$ZDM" run "$tmp/out/0004" --db "sqlite:$db" >"$tmp/$kind.log" 2>&1
@@ -408,6 +412,131 @@ golden_case() {
 	  (SELECT rows_done || ':' || starts FROM zdm_backfills WHERE step LIKE '%/rollback/1')" | tr '|' ' ')
 	[ "$1" = "$2" ] && [ "$3" = "$1:2" ] && ok "restore-kill-no-row-restored-twice ($1 rows, the walk started twice)" ||
 		fail restore-kill-no-row-restored-twice "rows written $1, distinct $2, walk rows_done:starts $3"
+	exit $status
+) || status=1
+
+# objects DB: the SQL of every view, trigger and index but zdm's own and
+# SQLite's automatic ones.
+objects() {
+	sqlite3 "$1" "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE type IN ('view', 'trigger', 'index')
+	  AND sql IS NOT NULL AND name NOT LIKE 'zdm\_%' ESCAPE '\' ORDER BY type, name"
+}
+# checked NAME DB FILE: every row FILE returns ends in |1.
+checked() {
+	bad=$(sqlite3 "$2" <"$3" 2>&1 | grep -v '|1$')
+	[ -z "$bad" ] && ok "$1" || fail "$1" "$bad"
+}
+
+# ---- objects made outside zdm, kept by zdm run's copy-swaps and by zdm rollback ---------
+# tests/golden/sqlite_keep_foreign under the writer: orders (150k rows, the
+# online copy) and tags (one transaction) keep the views, triggers and
+# indexes SEED made, with their exact SQL; the triggers fire afterwards.
+(
+	. tests/golden/sqlite_keep_foreign/sqlite.conf
+	o=$tmp/keep db=$tmp/run/keep.db
+	golden_case sqlite_keep_foreign "$o" "$db" || exit 1
+	objects "$db" >"$o/objects.base"
+	start_writer "$db" "$INSERT" "$UPDATE" "$o/w.log"
+	sleep 0.2
+	"$ZDM" run "$o/o2" --db "sqlite:$db" >"$o/run.log" 2>&1
+	expect_rc keep-foreign-runs 0 $? "$o/run.log" 'verify_post: .* checks ok'
+	stop_writer
+	[ "$(wfield "$o/w.log" 6)" = 0 ] && ok "keep-foreign-no-failed-write (longest wait $(wfield "$o/w.log" 8) ms)" ||
+		fail keep-foreign-no-failed-write "$(cat "$o/w.log")"
+	objects "$db" >"$o/objects.run"
+	diff -u "$o/objects.base" "$o/objects.run" >"$o/d1" && ok keep-foreign-exact-sql ||
+		fail keep-foreign-exact-sql "$(cat "$o/d1")"
+	checked keep-foreign-checks "$db" tests/golden/sqlite_keep_foreign/checks.sqlite.sql
+	"$ZDM" rollback "$o/o2" --db "sqlite:$db" --yes >"$o/rb.log" 2>&1
+	expect_rc keep-foreign-rollback 0 $? "$o/rb.log" 'rolled back'
+	objects "$db" >"$o/objects.rb"
+	diff -u "$o/objects.base" "$o/objects.rb" >"$o/d2" && ok keep-foreign-rollback-exact-sql ||
+		fail keep-foreign-rollback-exact-sql "$(cat "$o/d2")"
+	checked keep-foreign-rollback-checks "$db" tests/golden/sqlite_keep_foreign/rollback_checks.sqlite.sql
+	exit $status
+) || status=1
+
+# ---- a view or trigger made outside zdm that the change breaks: the swap stops, atomically ---
+# tests/golden/drop_column drops an indexed column by a copy-swap. A view
+# made by hand that selects the column stops the shell's phase script, and a
+# trigger that names it stops zdm run, each naming the object; the table,
+# its rows and every object are as they were.
+(
+	. tests/golden/drop_column/sqlite.conf
+	o=$tmp/breaks db=$tmp/run/breaks.db
+	golden_case drop_column "$o" "$db" || exit 1
+	snap() {
+		objects "$db"
+		sqlite3 "$db" "SELECT sql FROM sqlite_schema WHERE name = 'users';
+		  SELECT count(*), sum(length(nickname)), sum(n) FROM users"
+	}
+	sqlite3 -bail "$db" "CREATE VIEW nicks AS SELECT id, nickname FROM users" || exit 1
+	snap >"$o/before"
+	(cd "$o/o2" && sqlite3 -bail "$db" <phases/01-contract.forward.sql) >"$o/sh.log" 2>&1
+	expect_rc keep-breaking-view-stops-the-shell 1 $? "$o/sh.log" 'error in view nicks: no such column: nickname'
+	snap | cmp -s - "$o/before" && ok keep-breaking-view-changes-nothing ||
+		fail keep-breaking-view-changes-nothing "$(snap | diff "$o/before" -)"
+	sqlite3 -bail "$db" "DROP VIEW nicks; CREATE TABLE nick_log (nick TEXT);
+	  CREATE TRIGGER users_nick_log AFTER UPDATE ON users BEGIN INSERT INTO nick_log VALUES (NEW.nickname); END" || exit 1
+	snap >"$o/before2"
+	"$ZDM" run "$o/o2" --db "sqlite:$db" --phase contract --yes >"$o/run.log" 2>&1
+	expect_rc keep-breaking-trigger-stops-zdm-run 1 $? "$o/run.log" \
+		'error in trigger users_nick_log: no such column: NEW.nickname'
+	grep -q 'hint: that view or trigger names what this step removes' "$o/run.log" &&
+		ok keep-breaking-trigger-hint || fail keep-breaking-trigger-hint "$(cat "$o/run.log")"
+	snap | cmp -s - "$o/before2" && ok keep-breaking-trigger-changes-nothing ||
+		fail keep-breaking-trigger-changes-nothing "$(snap | diff "$o/before2" -)"
+	exit $status
+) || status=1
+
+# ---- WITHOUT ROWID tables through zdm run: walks over the primary key ---------------------
+# tests/golden/sqlite_without_rowid_backfill: the native walk over (region
+# COLLATE NOCASE, at REAL) with keys as JSON arrays, under the writer, to the
+# deploy checkpoint; every row scored; zdm rollback restores every row
+# exactly (the backup keyed by the primary key). Then
+# tests/golden/sqlite_without_rowid_swap: the online copy-swap of a table
+# keyed by (BLOB, integer), through the generated batches, under the writer.
+(
+	. tests/golden/sqlite_without_rowid_backfill/sqlite.conf
+	o=$tmp/wr db=$tmp/run/wr.db
+	golden_case sqlite_without_rowid_backfill "$o" "$db" || exit 1
+	# the seeded columns but n (the writer's updates add to it)
+	seeded() { sqlite3 "$1" "SELECT quote(region), quote(at), quote(kind), quote(payload) FROM events
+	  WHERE region LIKE 'r%' ORDER BY region, at" | cksum; }
+	before=$(seeded "$db")
+	start_writer "$db" "$INSERT" "$UPDATE" "$o/w.log"
+	sleep 0.2
+	"$ZDM" run "$o/o2" --db "sqlite:$db" >"$o/run.log" 2>&1
+	expect_rc without-rowid-backfill-to-checkpoint 3 $? "$o/run.log" 'keys up to \["R6",'
+	stop_writer
+	[ "$(wfield "$o/w.log" 6)" = 0 ] && ok without-rowid-backfill-no-failed-write ||
+		fail without-rowid-backfill-no-failed-write "$(cat "$o/w.log")"
+	[ "$(sqlite3 "$db" "SELECT count(*) FROM events WHERE score IS NOT length(coalesce(payload, ''))
+	  OR (region LIKE 'r%' AND kind IS NOT lower(kind))")" = 0 ] &&
+		ok without-rowid-backfill-every-row-right || fail without-rowid-backfill-every-row-right
+	"$ZDM" rollback "$o/o2" --db "sqlite:$db" --yes >"$o/rb.log" 2>&1
+	expect_rc without-rowid-backfill-rollback 0 $? "$o/rb.log" 'rolled back'
+	[ "$(seeded "$db")" = "$before" ] && ok without-rowid-backfill-rollback-restores-every-value ||
+		fail without-rowid-backfill-rollback-restores-every-value
+	exit $status
+) || status=1
+(
+	. tests/golden/sqlite_without_rowid_swap/sqlite.conf
+	o=$tmp/ws db=$tmp/run/ws.db
+	golden_case sqlite_without_rowid_swap "$o" "$db" || exit 1
+	start_writer "$db" "$INSERT" "$UPDATE" "$o/w.log"
+	sleep 0.2
+	"$ZDM" run "$o/o2" --db "sqlite:$db" >"$o/run.log" 2>&1
+	expect_rc without-rowid-swap-runs 0 $? "$o/run.log" 'verify_post: .* checks ok'
+	stop_writer
+	ins=$(wfield "$o/w.log" 2) upd=$(wfield "$o/w.log" 4) wf=$(wfield "$o/w.log" 6) mw=$(wfield "$o/w.log" 8)
+	cnt=$(sqlite3 "$db" "$COUNT") sum=$(sqlite3 "$db" "$SUM")
+	if [ "$wf" = 0 ] && [ "$cnt" = $((ROWS + ins)) ] && [ "$sum" = "$upd" ]; then
+		ok "without-rowid-swap-no-failed-or-lost-write ($ins inserts, $upd updates, longest wait $mw ms)"
+	else
+		fail without-rowid-swap-no-failed-or-lost-write "failed $wf; rows $cnt want $((ROWS + ins)); sum $sum want $upd"
+	fi
+	checked without-rowid-swap-checks "$db" tests/golden/sqlite_without_rowid_swap/checks.sqlite.sql
 	exit $status
 ) || status=1
 

@@ -12,3 +12,4 @@ SELECT 'column users.email_normalized does not exist yet' AS "check", coalesce((
 
 -- step 05: set not null users.email_normalized (copy-swap)
 SELECT 'no NULL in users.email_normalized' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM users WHERE ((lower(trim(email)))) IS NULL)), 0) AS ok;
+SELECT 'table users can be rebuilt exactly' AS "check", coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'users' AND ((upper(sql) LIKE '%AUTOINCREMENT%') <> 0 OR (upper(sql) LIKE '%WITHOUT ROWID%') <> 0 OR (upper(sql) LIKE '%STRICT' OR upper(sql) LIKE '%STRICT,%WITHOUT ROWID') <> 0 OR (length(upper(sql)) - length(replace(upper(sql), ' COLLATE ', ''))) / 9 NOT IN (0, 0))) AND NOT EXISTS (SELECT 1 FROM pragma_table_xinfo('users') WHERE name COLLATE NOCASE NOT IN ('id', 'email', 'name', 'n', 'created_at'))), 0) AS ok;

@@ -24,11 +24,15 @@ COMMIT;
 -- step 04 [contract] undo: set not null users.name_len (copy-swap)
 --   lock: database write lock (BEGIN IMMEDIATE to COMMIT); readers go on in WAL mode; in a transaction
 .timeout 5000
-PRAGMA foreign_keys = OFF;
+.headers off
+.mode list
+.output zdm-guard.sql
+SELECT 'PRAGMA foreign_keys = OFF;
+PRAGMA legacy_alter_table = OFF;
 BEGIN IMMEDIATE;
--- assert (the script stops here unless it holds): no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of users would lose
+-- assert (the script stops here unless it holds): no AUTOINCREMENT, STRICT, WITHOUT ROWID, COLLATE or column that the copy of users would lose
 CREATE TEMP TABLE IF NOT EXISTS zdm_assert (what TEXT, ok INTEGER CHECK (ok));
-INSERT INTO temp.zdm_assert (what, ok) VALUES ('no view, trigger, AUTOINCREMENT, STRICT, WITHOUT ROWID or COLLATE that the copy of users would lose', coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE ((type = 'trigger' AND tbl_name = 'users' AND name NOT LIKE 'zdm\_sync\_%' ESCAPE '\' AND name NOT LIKE 'zdm\_copy\_%' ESCAPE '\') OR (type = 'view' AND sql LIKE '%users%')) OR (type = 'table' AND name = 'users' AND ((upper(sql) LIKE '%AUTOINCREMENT%') <> 0 OR (upper(sql) LIKE '%WITHOUT ROWID%') <> 0 OR (upper(sql) LIKE '%STRICT' OR upper(sql) LIKE '%STRICT,%WITHOUT ROWID') <> 0 OR (length(upper(sql)) - length(replace(upper(sql), ' COLLATE ', ''))) / 9 NOT IN (0, 0))))), 0));
+INSERT INTO temp.zdm_assert (what, ok) VALUES (''no AUTOINCREMENT, STRICT, WITHOUT ROWID, COLLATE or column that the copy of users would lose'', coalesce((NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = ''table'' AND name = ''users'' AND ((upper(sql) LIKE ''%AUTOINCREMENT%'') <> 0 OR (upper(sql) LIKE ''%WITHOUT ROWID%'') <> 0 OR (upper(sql) LIKE ''%STRICT'' OR upper(sql) LIKE ''%STRICT,%WITHOUT ROWID'') <> 0 OR (length(upper(sql)) - length(replace(upper(sql), '' COLLATE '', ''''))) / 9 NOT IN (0, 0))) AND NOT EXISTS (SELECT 1 FROM pragma_table_xinfo(''users'') WHERE name COLLATE NOCASE NOT IN (''id'', ''email'', ''name'', ''n'', ''created_at'', ''name_len''))), 0));
 DROP TABLE IF EXISTS zdm_new_users;
 CREATE TABLE zdm_new_users (
     id INTEGER NOT NULL,
@@ -41,19 +45,56 @@ CREATE TABLE zdm_new_users (
 );
 INSERT INTO zdm_new_users (id, email, name, n, created_at, name_len)
     SELECT id, email, name, n, created_at, name_len FROM users;
+-- keep what the history does not know: the indexes, triggers and views made outside zdm
+-- that belong to or mention users, captured here and re-created from their own text after the rename
+DROP TABLE IF EXISTS temp.zdm_keep;
+CREATE TEMP TABLE zdm_keep AS WITH RECURSIVE zdm_dep(name) AS (SELECT ''users''
+    UNION SELECT s.name FROM sqlite_schema AS s, zdm_dep AS d
+    WHERE s.type = ''view'' AND instr(lower(s.sql), lower(d.name)) > 0)
+SELECT s.rowid AS seq, s.type, s.name, s.sql FROM sqlite_schema AS s
+WHERE (s.type = ''view'' AND s.name IN (SELECT name FROM zdm_dep))
+   OR (s.type = ''trigger'' AND EXISTS (SELECT 1 FROM zdm_dep AS d
+                                      WHERE instr(lower(s.sql), lower(d.name)) > 0)
+       AND NOT (s.tbl_name = ''users'' COLLATE NOCASE AND (s.name LIKE ''zdm\_copy\_%'' ESCAPE ''\''
+                                                OR s.name IN ())))
+   OR (s.type = ''index'' AND s.tbl_name = ''users'' COLLATE NOCASE AND s.sql IS NOT NULL
+       AND s.name COLLATE NOCASE NOT IN ());
+-- the views and triggers that name users would fail the rename''s check: dropped now
+.headers off
+.mode list
+.output zdm-keep.sql
+SELECT printf(''DROP %s IF EXISTS "%w";'', upper(type), name) FROM temp.zdm_keep WHERE type <> ''index'' ORDER BY seq;
+.output stdout
+.read zdm-keep.sql
 DROP TABLE users;
 ALTER TABLE zdm_new_users RENAME TO users;
-CREATE TRIGGER IF NOT EXISTS zdm_sync_users_name_len_ins AFTER INSERT ON users FOR EACH ROW WHEN NEW.name_len IS NULL BEGIN
-    UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid = NEW.rowid;
-END;
-CREATE TRIGGER IF NOT EXISTS zdm_sync_users_name_len_upd AFTER UPDATE ON users FOR EACH ROW WHEN NEW.name_len IS OLD.name_len BEGIN
-    UPDATE users SET name_len = (length(coalesce(name, ''))) WHERE rowid = NEW.rowid AND name_len IS NOT (length(coalesce(name, '')));
-END;
+-- the kept objects re-created from their captured text; renaming a throwaway table then resolves
+-- every view and trigger: one that names what the change removed stops the step here ("error in
+-- view|trigger NAME: ..."; an index: its CREATE INDEX fails) and nothing is changed: alter or
+-- drop that object first, then run the step again
+.headers off
+.mode list
+.output zdm-keep.sql
+SELECT ''-- made outside zdm, re-created from its own text: '' || type || '' '' ||
+    replace(name, char(10), '' '') || char(10) || sql ||
+    CASE WHEN instr(sql, ''--'') > 0 AND substr(sql, -1) <> char(10) THEN char(10) ELSE '''' END || '';''
+    FROM temp.zdm_keep
+    ORDER BY CASE type WHEN ''view'' THEN 0 WHEN ''trigger'' THEN 1 ELSE 2 END, seq;
+SELECT ''CREATE TABLE zdm_keep_check (x);'' || char(10) ||
+    ''ALTER TABLE zdm_keep_check RENAME TO zdm_keep_checked;'' || char(10) ||
+    ''DROP TABLE zdm_keep_checked;''
+    WHERE EXISTS (SELECT 1 FROM temp.zdm_keep WHERE type <> ''index'');
+.output stdout
+.read zdm-keep.sql
+DROP TABLE temp.zdm_keep;
 -- assert (the script stops here unless it holds): foreign keys of users hold
 CREATE TEMP TABLE IF NOT EXISTS zdm_assert (what TEXT, ok INTEGER CHECK (ok));
-INSERT INTO temp.zdm_assert (what, ok) VALUES ('foreign keys of users hold', coalesce((NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check('users'))), 0));
+INSERT INTO temp.zdm_assert (what, ok) VALUES (''foreign keys of users hold'', coalesce((NOT EXISTS (SELECT 1 FROM pragma_foreign_key_check(''users''))), 0));
 COMMIT;
 PRAGMA foreign_keys = ON;
+' WHERE (SELECT count(*) FROM pragma_table_xinfo('users') WHERE name IN ('id', 'email', 'name', 'n', 'created_at', 'name_len')) = 6;
+.output stdout
+.read zdm-guard.sql
 
 -- ==== phase 2: backfill ====
 
