@@ -161,7 +161,20 @@ typedef struct zdm_backfill_spec {
      *                               inserted since the walk started are
      *                               taken too (nothing else handles them);
      *                               an empty table still gets that one
-     *                               batch (NULL, NULL) */
+     *                               batch (NULL, NULL)
+     *   check_beside             -> check_sql is a consistent read that
+     *                               needs no lock of the batch: it runs
+     *                               after the batch has committed, on
+     *                               another connection, while the next
+     *                               batch runs; false stops the walk (the
+     *                               batch stays committed)
+     *   checked_sql (lo, to)     -> with check_beside: records that the
+     *                               keys up to `to` (NULL: every key)
+     *                               passed; run in autocommit
+     *   check_from_sql ()        -> with check_beside: one row, the key
+     *                               recorded (NULL: none), from which a
+     *                               resumed walk checks its committed
+     *                               batches again before going on */
     const char *max_sql, *next_sql, *batch_sql, *vacuum_sql;
     const char *quiet_check_sql, *quiet_sql;
     /* A walk of a rollback (zdm_rollback_piece) says more; NULL in a BACKFILL
@@ -178,7 +191,8 @@ typedef struct zdm_backfill_spec {
      * key walked may be another's (a restore walks its backup table's). */
     const char *verb, *guard_sql, *total_sql;
     const char *check_sql, *check_what, *after_sql;
-    bool open_end;
+    bool open_end, check_beside;
+    const char *checked_sql, *check_from_sql;
 } zdm_backfill_spec;
 
 /* A step's rollback as `zdm rollback` runs it natively: in order, script

@@ -157,6 +157,12 @@ static void walk(json *j, const char *key, const zdm_backfill_spec *sp)
         kstr(j, "after_sql", sp->after_sql);
     if (sp->open_end)
         kbool(j, "open_end", true);
+    if (sp->check_beside)
+        kbool(j, "check_beside", true);
+    if (sp->checked_sql)
+        kstr(j, "checked_sql", sp->checked_sql);
+    if (sp->check_from_sql)
+        kstr(j, "check_from_sql", sp->check_from_sql);
     if (sp->verb)
         kstr(j, "verb", sp->verb);
     if (sp->guard_sql)

@@ -22,24 +22,19 @@
  *   table) runs, in the same transaction, the plan's check_sql after the
  *   batch (false: rolled back, the walk stops for good, no retry: the rows
  *   are locked, so the answer would be the same) and its after_sql (the
- *   copy's cursor). With open_end the last batch runs those statements with
- *   no upper key, so rows inserted since the walk started are taken too, and
- *   an empty table still gets that one batch; the cursor recorded in the
- *   state table is still the walk's upper key, so a rerun finds nothing left.
+ *   copy's cursor); with check_beside the check runs instead after the
+ *   commit, beside the next batch (walk_check.c). With open_end the last
+ *   batch runs those statements with no upper key, so rows inserted since
+ *   the walk started are taken too, and an empty table still gets that one
+ *   batch; the cursor recorded in the state table is still the walk's upper
+ *   key, so a rerun finds nothing left.
  * - During the walk the first SIGINT/SIGTERM waits for the statement in
  *   progress (a batch: its COMMIT); the walk then stops (rt_interrupted); a
  *   second signal cancels the statement at once.
- * - With the plan's vacuum_sql and --vacuum-every PCT, the table is vacuumed
- *   (plain VACUUM, outside a transaction, under the step's lock_timeout)
- *   after each PCT% of the estimated rows: every batch leaves one dead
- *   version per row it updates, and without a vacuum the next batches put
- *   their new versions in new pages, so the heap doubles. A VACUUM that
- *   cannot get its SHARE UPDATE EXCLUSIVE lock in time (DDL holds or awaits
- *   the table) is skipped, never waited for; the next group tries again.
- *   It changes no row, so a kill during it loses nothing.
+ * - The vacuums between groups of batches: walk_vacuum.c.
  */
 #include "progress.h"
-#include "rt_int.h"
+#include "walk.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,28 +45,9 @@
 #define PROGRESS_BAR_EVERY_S 0.2   /* the bar's redraw */
 #define THROTTLE_EVERY_S 1.0       /* how often lag and load are read */
 
-typedef struct walk {
-    rt_session *s;
-    const rt_step *st;
-    const rt_backfill *bf;
-    const char *key;             /* its row in the state table */
-    const char *name;            /* "backfill users", "restore items": for its lines */
-    const char *cmd;             /* the command that continues it: "run", "rollback" */
-    const char *hi, *cursor;     /* keys as text; cursor NULL: from the start */
-    uint64_t done, batches, size, smin, smax, done_here;
-    uint64_t vac_every, vac_since; /* rows per group between vacuums (0: none); rows since */
-    uint64_t vacuums;              /* this walk's, every run of it */
-    bool vac_due;                  /* a group ended while the last vacuum still ran */
-    uint64_t vac_late;             /* groups that ended while a vacuum still ran */
-    bool quiet;                    /* the batches run with the table's triggers off */
-    bool check_failed;             /* a batch failed the plan's check: no retry */
-    rt_vacuum *bg;                 /* the vacuums beside the batches, or NULL */
-    int64_t total;
-    double t0, last_shown, last_check, lag;
-    bool tty, shown_bar;
-} walk;
 
-static double now_s(void)
+
+double rt__now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -81,9 +57,9 @@ static double now_s(void)
 /* Sleeps ms milliseconds in short slices; false when interrupted. */
 static bool nap(double ms)
 {
-    double end = now_s() + ms / 1000;
+    double end = rt__now() + ms / 1000;
     while (!rt_interrupted()) {
-        double left = end - now_s();
+        double left = end - rt__now();
         if (left <= 0)
             return true;
         usleep((useconds_t)((left > 0.05 ? 0.05 : left) * 1e6));
@@ -91,7 +67,7 @@ static bool nap(double ms)
     return false;
 }
 
-static const char *cell(const rt_rows *r, size_t col)
+const char *rt__cell(const rt_rows *r, size_t col)
 {
     return r->nrows > 0 && r->ncols > col ? RT_CELL(r, 0, col) : NULL;
 }
@@ -104,9 +80,9 @@ static void stamp(char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static void progress(walk *w, bool final)
+static void progress(rt_walk *w, bool final)
 {
-    double t = now_s();
+    double t = rt__now();
     if (!final && t - w->last_shown < (w->tty ? PROGRESS_BAR_EVERY_S : PROGRESS_LINE_EVERY_S))
         return;
     w->last_shown = t;
@@ -130,11 +106,10 @@ static void progress(walk *w, bool final)
     fflush(stdout);
 }
 
-/* A message on its own line, even while the bar is drawn. */
-static void say(walk *w, const char *msg)
-{
-    if (w->shown_bar)
-        fputc('\n', stdout);
+void rt__say(rt_walk *w, const char *msg)
+    {
+        if (w->shown_bar)
+            fputc('\n', stdout);
     w->shown_bar = false;
     char ts[32];
     stamp(ts, sizeof ts);
@@ -142,26 +117,26 @@ static void say(walk *w, const char *msg)
     fflush(stdout);
 }
 
-static double query_num(walk *w, const char *sql, bool *ok)
+static double query_num(rt_walk *w, const char *sql, bool *ok)
 {
     rt_rows r;
     const char *err = NULL;
     *ok = w->s->d->query(w->s->c, w->s->a, sql, 0, NULL, &r, &err);
-    const char *v = *ok ? cell(&r, 0) : NULL;
+    const char *v = *ok ? rt__cell(&r, 0) : NULL;
     return v ? atof(v) : -1;
 }
 
 /* Why the walk must wait now, or NULL. Lag is read for the progress line
  * too; a throttle query that fails (no permission) turns that throttle off
  * with a warning. */
-static const char *over_limit(walk *w)
+static const char *over_limit(rt_walk *w)
 {
     rt_session *s = w->s;
     bool ok;
     double lag = query_num(w, s->d->replica_lag_sql, &ok);
     w->lag = ok ? lag : -1;
     if (!ok && s->o.max_lag_s >= 0) {
-        say(w, "warning: cannot read the replica lag; --max-replica-lag is off");
+        rt__say(w, "warning: cannot read the replica lag; --max-replica-lag is off");
         s->o.max_lag_s = -1;
     }
     if (s->o.max_lag_s >= 0 && w->lag > s->o.max_lag_s)
@@ -171,7 +146,7 @@ static const char *over_limit(walk *w)
         return NULL;
     double load = query_num(w, s->d->load_sql, &ok);
     if (!ok) {
-        say(w, "warning: cannot read the server's load; --max-load is off");
+        rt__say(w, "warning: cannot read the server's load; --max-load is off");
         s->o.max_load = -1;
         return NULL;
     }
@@ -182,46 +157,46 @@ static const char *over_limit(walk *w)
 }
 
 /* Waits while a throttle is exceeded, saying why; false when interrupted. */
-static bool throttle(walk *w)
+static bool throttle(rt_walk *w)
 {
-    if (now_s() - w->last_check < THROTTLE_EVERY_S)
+    if (rt__now() - w->last_check < THROTTLE_EVERY_S)
         return true;
-    w->last_check = now_s();
+    w->last_check = rt__now();
     const char *why = over_limit(w);
     if (!why)
         return true;
-    double since = now_s(), said = since;
-    say(w, zdm_sprintf(w->s->a, "%s paused: %s", w->name, why));
+    double since = rt__now(), said = since;
+    rt__say(w, zdm_sprintf(w->s->a, "%s paused: %s", w->name, why));
     while (why) {
         if (!nap(THROTTLE_EVERY_S * 1000))
             return false;
         why = over_limit(w);
-        if (why && now_s() - said >= 10) {
-            said = now_s();
-            say(w, zdm_sprintf(w->s->a, "%s still paused: %s", w->name, why));
+        if (why && rt__now() - said >= 10) {
+            said = rt__now();
+            rt__say(w, zdm_sprintf(w->s->a, "%s still paused: %s", w->name, why));
         }
     }
-    w->last_check = now_s();
-    say(w, zdm_sprintf(w->s->a, "%s resumed after %.0f s", w->name, now_s() - since));
+    w->last_check = rt__now();
+    rt__say(w, zdm_sprintf(w->s->a, "%s resumed after %.0f s", w->name, rt__now() - since));
     return true;
 }
 
-static bool is_true(const char *v)
+bool rt__is_true(const char *v)
 {
     return v && (strcmp(v, "1") == 0 || strcmp(v, "t") == 0 || strcmp(v, "true") == 0);
 }
 
 /* The plan's check of the batch just done, and its after_sql, in the batch's
  * transaction; bp: the batch's (lo, to) as its statements take them. */
-static bool check_and_after(walk *w, const char *const *bp, const char **err)
+static bool check_and_after(rt_walk *w, const char *const *bp, const char **err)
 {
     rt_session *s = w->s;
     const rt_driver *d = s->d;
     rt_rows r;
-    if (w->bf->check_sql) {
+    if (w->bf->check_sql && !w->bf->check_beside) {
         if (!d->query(s->c, s->a, w->bf->check_sql, 2, bp, &r, err))
             return false;
-        if (!is_true(cell(&r, 0))) {
+        if (!rt__is_true(rt__cell(&r, 0))) {
             w->check_failed = true;
             *err = zdm_sprintf(s->a, "%s: the batch after key %s up to key %s failed "
                                      "its check: %s; the batch is rolled back (nothing of it is "
@@ -235,17 +210,25 @@ static bool check_and_after(walk *w, const char *const *bp, const char **err)
     return !w->bf->after_sql || d->query(s->c, s->a, w->bf->after_sql, 2, bp, &r, err);
 }
 
+/* The upper key a batch's statements take: `to`, or NULL for the walk's
+ * open-ended last batch (open_end: to = hi, or the one batch of an empty
+ * table). */
+static const char *batch_to(const rt_walk *w, const char *to)
+{
+    bool last = w->bf->open_end && (!to || (w->hi && strcmp(to, w->hi) == 0));
+    return last ? NULL : to;
+}
+
 /* One batch (cursor, to] in its own transaction with the cursor; *rows: the
  * rows it updated. With open_end, the walk's last batch (to = hi, or the one
  * batch of an empty table) runs its statements with no upper key. On failure
  * it is rolled back and *err set. */
-static bool one_batch(walk *w, const char *to, uint64_t *rows, const char **err)
+static bool one_batch(rt_walk *w, const char *to, uint64_t *rows, const char **err)
 {
     rt_session *s = w->s;
     const rt_driver *d = s->d;
     const char *ms = zdm_sprintf(s->a, "%lld", (long long)w->st->lock_timeout_ms);
-    bool last = w->bf->open_end && (!to || (w->hi && strcmp(to, w->hi) == 0));
-    const char *bp[] = {w->cursor, last ? NULL : to};
+    const char *bp[] = {w->cursor, batch_to(w, to)};
     rt_rows r;
     bool ok = d->query(s->c, s->a, d->state->tx_begin, 0, NULL, &r, err);
     if (ok && w->st->lock_timeout_ms > 0)
@@ -275,7 +258,7 @@ static bool one_batch(walk *w, const char *to, uint64_t *rows, const char **err)
 }
 
 /* The batch with its retries on lock timeouts and deadlocks. */
-static bool batch_retried(walk *w, const char *to, uint64_t *rows, const char **err)
+static bool batch_retried(rt_walk *w, const char *to, uint64_t *rows, const char **err)
 {
     rt_session *s = w->s;
     for (unsigned attempt = 1;; attempt++) {
@@ -288,18 +271,18 @@ static bool batch_retried(walk *w, const char *to, uint64_t *rows, const char **
             rt_interrupted())
             return false;
         double ms = rt_backoff_ms(s->p, (int)attempt, (double)rand() / RAND_MAX);
-        say(w, zdm_sprintf(s->a, "%s: batch after key %s: %s, retry %u of %u in %.0f ms",
-                           w->name, w->cursor ? w->cursor : "(start)",
-                           k == RT_ERR_DEADLOCK ? "deadlock (the server rolled the batch back)"
-                                                : "lock not available",
-                           attempt, s->p->lock_retries - 1, ms));
+        rt__say(w, zdm_sprintf(s->a, "%s: batch after key %s: %s, retry %u of %u in %.0f ms",
+                               w->name, w->cursor ? w->cursor : "(start)",
+                               k == RT_ERR_DEADLOCK ? "deadlock (the server rolled the batch back)"
+                                                    : "lock not available",
+                               attempt, s->p->lock_retries - 1, ms));
         if (!nap(ms))
             return false;
     }
 }
 
 /* The recorded walk (resumed) or a fresh one with hi read now. */
-static bool begin_walk(walk *w, bool resumed, const char **err)
+static bool begin_walk(rt_walk *w, bool resumed, const char **err)
 {
     rt_session *s = w->s;
     const char *key[] = {s->p->hash, w->key};
@@ -322,7 +305,7 @@ static bool begin_walk(walk *w, bool resumed, const char **err)
     }
     if (!s->d->query(s->c, s->a, w->bf->max_sql, 0, NULL, &r, err))
         return false;
-    w->hi = cell(&r, 0);
+    w->hi = rt__cell(&r, 0);
     const char *sz = zdm_sprintf(s->a, "%llu", (unsigned long long)w->size);
     const char *p[] = {s->p->hash, w->key, w->hi, sz};
     printf("zdm: %s: keys up to %s (the last key now%s), batches of %llu to start\n", w->name,
@@ -337,7 +320,7 @@ static bool begin_walk(walk *w, bool resumed, const char **err)
 
 /* The rows the walk goes over: the plan's count where it has one (a
  * restore counts its backup), else the table's row estimate. */
-static void estimate_total(walk *w)
+static void estimate_total(rt_walk *w)
 {
     rt_rows r;
     const char *err = NULL;
@@ -345,13 +328,13 @@ static void estimate_total(walk *w)
     bool ok = w->bf->total_sql
                   ? w->s->d->query(w->s->c, w->s->a, w->bf->total_sql, 0, NULL, &r, &err)
                   : w->s->d->query(w->s->c, w->s->a, w->s->d->table_rows_sql, 2, p, &r, &err);
-    w->total = ok && cell(&r, 0) ? atoll(cell(&r, 0)) : -1;
+    w->total = ok && rt__cell(&r, 0) ? atoll(rt__cell(&r, 0)) : -1;
 }
 
 /* Whether the walk has work (the plan's guard_sql; none: always): a
  * rollback's walk has none when what it reads is gone, as its script's
  * loop returns at once. False with *err when the query fails. */
-static bool has_work(walk *w, bool *yes, const char **err)
+static bool has_work(rt_walk *w, bool *yes, const char **err)
 {
     rt_rows r;
     *yes = true;
@@ -359,36 +342,18 @@ static bool has_work(walk *w, bool *yes, const char **err)
         return true;
     if (!w->s->d->query(w->s->c, w->s->a, w->bf->guard_sql, 0, NULL, &r, err))
         return false;
-    const char *v = cell(&r, 0);
+    const char *v = rt__cell(&r, 0);
     *yes = v && (strcmp(v, "t") == 0 || strcmp(v, "1") == 0);
     return true;
 }
 
-static bool interrupted(walk *w, const char **err)
+static bool interrupted(rt_walk *w, const char **err)
 {
-    say(w, zdm_sprintf(w->s->a, "%s interrupted: the batches up to key %s are "
-                                "committed with the cursor; `zdm %s` continues after it",
-                       w->name, w->cursor ? w->cursor : "(none)", w->cmd));
+    rt__say(w, zdm_sprintf(w->s->a, "%s interrupted: the batches up to key %s are "
+                                    "committed with the cursor; `zdm %s` continues after it",
+                           w->name, w->cursor ? w->cursor : "(none)", w->cmd));
     *err = "interrupted";
     return false;
-}
-
-/* The group size between vacuums, from the row estimate; none without
- * vacuum_sql, with --vacuum-every 0, or without an estimate. */
-static void plan_vacuums(walk *w)
-{
-    rt_session *s = w->s;
-    if (!w->bf->vacuum_sql || s->o.vacuum_pct <= 0 || !w->hi) /* !hi: nothing to walk */
-        return;
-    if (w->total <= 0) {
-        say(w, zdm_sprintf(s->a, "%s: no row estimate for the table (ANALYZE it): no "
-                                 "vacuum between groups of batches", w->name));
-        return;
-    }
-    w->vac_every = (uint64_t)((double)w->total * s->o.vacuum_pct / 100);
-    if (w->vac_every < 1)
-        w->vac_every = 1;
-    w->bg = rt_vacuum_new(s->d, s->o.db, w->bf->vacuum_sql, w->st->lock_timeout_ms);
 }
 
 /* Triggers off for the walk's session when the plan says it is safe and the
@@ -398,7 +363,7 @@ static void plan_vacuums(walk *w)
  * backfill ran at about half its speed with it). A role that may not change
  * the setting keeps the triggers. False with *err only when the connection
  * is gone; the session's reset after the step turns them back on. */
-static bool quiet_triggers(walk *w, const char **err)
+static bool quiet_triggers(rt_walk *w, const char **err)
 {
     rt_session *s = w->s;
     const rt_driver *d = s->d;
@@ -407,9 +372,9 @@ static bool quiet_triggers(walk *w, const char **err)
     rt_rows r;
     const char *qerr = NULL;
     bool ok = d->query(s->c, s->a, w->bf->quiet_check_sql, 0, NULL, &r, &qerr) && r.nrows == 1;
-    if (ok && (!cell(&r, 0) || (strcmp(cell(&r, 0), "t") != 0 && strcmp(cell(&r, 0), "1") != 0))) {
-        say(w, zdm_sprintf(s->a, "%s: the table has triggers besides zdm's sync "
-                                 "trigger: the batches fire them", w->name));
+    if (ok && !rt__is_true(rt__cell(&r, 0))) {
+        rt__say(w, zdm_sprintf(s->a, "%s: the table has triggers besides zdm's sync "
+                                     "trigger: the batches fire them", w->name));
         return true;
     }
     if (ok)
@@ -419,135 +384,20 @@ static bool quiet_triggers(walk *w, const char **err)
             *err = qerr;
             return false;
         }
-        say(w, zdm_sprintf(s->a, "%s: the batches fire the table's triggers (%s)",
-                           w->name, qerr ? qerr : "no answer"));
+        rt__say(w, zdm_sprintf(s->a, "%s: the batches fire the table's triggers (%s)",
+                               w->name, qerr ? qerr : "no answer"));
         return true;
     }
     w->quiet = true;
-    say(w, zdm_sprintf(s->a, "%s: the sync trigger is the table's only trigger: the "
-                             "batches run without firing it (%s)", w->name,
-                       w->bf->quiet_sql));
+    rt__say(w, zdm_sprintf(s->a, "%s: the sync trigger is the table's only trigger: the "
+                                 "batches run without firing it (%s)", w->name,
+                           w->bf->quiet_sql));
     return true;
-}
-
-/* What a vacuum's outcome means for the walk. False with *err only for what
- * stops the walk (a lost main connection); a lock not obtained in time skips
- * this one, another error turns vacuuming off. */
-static bool vacuum_done(walk *w, const rt_vacuum_result *v, const char *how, const char **err)
-{
-    rt_session *s = w->s;
-    const rt_driver *d = s->d;
-    if (!v->ok && v->kind == RT_ERR_LOCK) {
-        say(w, zdm_sprintf(s->a, "%s: vacuum skipped: its lock was not available within "
-                                 "%lld ms (DDL holds or awaits the table); the next group tries "
-                                 "again", w->name, (long long)w->st->lock_timeout_ms));
-        return true;
-    }
-    if (!v->ok && v->kind == RT_ERR_CONNECTION) {
-        say(w, zdm_sprintf(s->a, "%s: vacuum lost its connection (%s); the next group "
-                                 "tries again", w->name, v->err ? v->err : "?"));
-        return true;
-    }
-    if (!v->ok) {
-        say(w, zdm_sprintf(s->a, "warning: %s: vacuum failed, no more vacuums in this "
-                                 "walk: %s", w->name, v->err ? v->err : "?"));
-        w->vac_every = 0;
-        return true;
-    }
-    w->vacuums++;
-    const char *key[] = {s->p->hash, w->key};
-    rt_rows r;
-    if (d->state->bf_vacuum && !d->query(s->c, s->a, d->state->bf_vacuum, 2, key, &r, err))
-        return false;
-    say(w, zdm_sprintf(s->a, "%s: vacuum %llu%s, %llu rows done: %.1f s", w->name,
-                       (unsigned long long)w->vacuums, how, (unsigned long long)w->done,
-                       v->secs));
-    return true;
-}
-
-/* The vacuum on the walk's own connection (a driver without a worker
- * connection, or when the worker cannot connect). */
-static bool vacuum_here(walk *w, const char **err)
-{
-    rt_session *s = w->s;
-    const rt_driver *d = s->d;
-    double t = now_s();
-    rt_vacuum_result v = {.ok = true};
-    const char *ignored = NULL;
-    v.ok = d->exec_one(s->c, s->a, w->bf->vacuum_sql, w->st->lock_timeout_ms, &v.err);
-    v.kind = v.ok ? RT_ERR_OTHER : d->last_error(s->c);
-    v.secs = now_s() - t;
-    if (!v.ok && (v.kind == RT_ERR_CONNECTION || rt_interrupted())) {
-        *err = v.err;
-        return false;
-    }
-    if (!d->reset(s->c, s->a, &ignored) && d->last_error(s->c) == RT_ERR_CONNECTION) {
-        *err = ignored;
-        return false;
-    }
-    /* The reset turned the triggers back on: off again for the next batches. */
-    if (w->quiet && !d->exec_one(s->c, s->a, w->bf->quiet_sql, 0, &ignored)) {
-        if (d->last_error(s->c) == RT_ERR_CONNECTION) {
-            *err = ignored;
-            return false;
-        }
-        w->quiet = false;
-    }
-    return vacuum_done(w, &v, " after the batches", err);
-}
-
-/* After each batch: the outcome of a background vacuum that has finished,
- * and, once a group of batches is done, the next vacuum: in the background
- * when the driver has a worker connection, else here. A group that ends
- * while the last vacuum still runs does not skip its vacuum: it is due, and
- * starts at the first batch after that one finishes. Skipping cost space:
- * at 40M rows a vacuum (about 1.9 s) sometimes outlasted a 2 % group, 6 of
- * 50 were skipped, and each skip let a group's new row versions go to new
- * pages (heap 1.38x against 1.29x at 10M; docs/benchmarks.md). */
-static bool vacuum_between(walk *w, const char **err)
-{
-    rt_vacuum_result v;
-    if (w->bg && rt_vacuum_collect(w->bg, false, &v) &&
-        !vacuum_done(w, &v, " beside the batches", err))
-        return false;
-    if (w->vac_every && w->vac_since >= w->vac_every) {
-        w->vac_since = 0;
-        w->vac_due = true;
-        if (w->bg && rt_vacuum_busy(w->bg) && !w->vac_late++)
-            say(w, zdm_sprintf(w->s->a, "%s: a group of batches ended before the last "
-                                        "vacuum did: the next one starts when it has finished",
-                               w->name));
-    }
-    if (!w->vac_due || (w->bg && rt_vacuum_busy(w->bg)))
-        return true;
-    w->vac_due = false;
-    const char *verr = NULL;
-    if (w->bg && rt_vacuum_start(w->bg, &verr))
-        return true;
-    if (w->bg) {
-        say(w, zdm_sprintf(w->s->a, "%s: no worker connection for the vacuums (%s): "
-                                    "they run between the batches", w->name, verr));
-        rt_vacuum_free(w->bg);
-        w->bg = NULL;
-    }
-    return vacuum_here(w, err);
-}
-
-/* The end of the walk: the last background vacuum's outcome, then its
- * connection closed. */
-static bool vacuum_end(walk *w, bool ok, const char **err)
-{
-    rt_vacuum_result v;
-    if (w->bg && rt_vacuum_collect(w->bg, true, &v) && ok)
-        ok = vacuum_done(w, &v, " beside the batches", err);
-    rt_vacuum_free(w->bg);
-    w->bg = NULL;
-    return ok;
 }
 
 /* With open_end: the open-ended last batch has run (the cursor is at the
  * upper key; for an empty table, its one batch is done). */
-static bool last_done(const walk *w)
+bool rt__last_done(const rt_walk *w)
 {
     return w->hi ? w->cursor && strcmp(w->cursor, w->hi) == 0 : w->batches > 0;
 }
@@ -555,7 +405,7 @@ static bool last_done(const walk *w)
 /* The walk's loop: next upper key, throttles, batch, adapt, progress, pause.
  * With open_end, the walk ends with the open-ended batch even when the row
  * at the upper key was deleted meanwhile (next_sql then runs out first). */
-static bool walk_batches(walk *w, const char **err)
+static bool walk_batches(rt_walk *w, const char **err)
 {
     rt_session *s = w->s;
     int64_t pause = s->o.pause_ms >= 0 ? s->o.pause_ms : w->bf->pause_ms;
@@ -570,27 +420,28 @@ static bool walk_batches(walk *w, const char **err)
         if (w->hi && !s->d->query(s->c, s->a, w->bf->next_sql, 3, np, &r, err))
             return false;
         if (w->hi)
-            to = cell(&r, 0);
+            to = rt__cell(&r, 0);
         if (!to) {
-            if (!w->bf->open_end || last_done(w))
+            if (!w->bf->open_end || rt__last_done(w))
                 break;
             to = w->hi; /* NULL for an empty table */
         }
-        double t = now_s();
+        double t = rt__now();
         uint64_t rows = 0;
-        if (!batch_retried(w, to, &rows, err))
+        const char *lo = w->cursor;
+        if (!batch_retried(w, to, &rows, err) || !rt__check_batch(w, lo, batch_to(w, to), err))
             return false;
         w->cursor = to;
         w->done += rows;
         w->done_here += rows;
         w->vac_since += rows;
         w->batches++;
-        w->size = rt_bf_adapt(w->size, (now_s() - t) * 1000, s->o.batch_lo_ms, s->o.batch_hi_ms,
+        w->size = rt_bf_adapt(w->size, (rt__now() - t) * 1000, s->o.batch_lo_ms, s->o.batch_hi_ms,
                               w->bf->batch);
         lo_size = w->size < lo_size ? w->size : lo_size;
         hi_size = w->size > hi_size ? w->size : hi_size;
         progress(w, false);
-        if (!vacuum_between(w, err))
+        if (!rt__vacuum_between(w, err))
             return rt_interrupted() ? interrupted(w, err) : false;
         if (pause > 0 && !nap((double)pause))
             break;
@@ -613,7 +464,7 @@ static bool walk_batches(walk *w, const char **err)
 bool rt_walk_run(rt_session *s, size_t i, const rt_backfill *bf, const char *key, bool resumed,
                  const char *cmd, const char **err)
 {
-    walk w;
+    rt_walk w;
     memset(&w, 0, sizeof w);
     w.s = s;
     w.st = &s->p->steps[i];
@@ -626,7 +477,7 @@ bool rt_walk_run(rt_session *s, size_t i, const rt_backfill *bf, const char *key
     w.size = w.bf->batch;
     w.lag = -1;
     w.tty = isatty(STDOUT_FILENO);
-    w.t0 = now_s();
+    w.t0 = rt__now();
     w.last_check = -1e9;
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     bool work = true;
@@ -643,9 +494,10 @@ bool rt_walk_run(rt_session *s, size_t i, const rt_backfill *bf, const char *key
     bool ok = begin_walk(&w, resumed, err);
     if (ok) {
         estimate_total(&w);
-        plan_vacuums(&w);
-        ok = quiet_triggers(&w, err) && walk_batches(&w, err);
-        ok = vacuum_end(&w, ok, err);
+        rt__vacuum_plan(&w);
+        ok = quiet_triggers(&w, err) && rt__check_catch_up(&w, err) && walk_batches(&w, err);
+        ok = rt__check_end(&w, ok, err);
+        ok = rt__vacuum_end(&w, ok, err);
     }
     rt_signals_soft(false);
     return ok;

@@ -19,7 +19,8 @@
  * https://mariadb.com/kb/en/kill/).
  * Parameters are written ?1, ?2, ... (as for SQLite) and bound on the client
  * as escaped string literals (mysql_real_escape_string) or NULL; SQL that
- * compares them with a number casts them; ?i1 binds an integer (for LIMIT).
+ * compares them with a number casts them; ?i1 binds an integer (for LIMIT),
+ * ?o1 the integer less one (an OFFSET: `LIMIT ?o3, 1` is the ?3-th row).
  * The plan's lock is GET_LOCK on a name derived from the plan's hash: it is
  * the session's, so a killed run's lock goes with its connection
  * (https://mariadb.com/kb/en/get_lock/).
@@ -46,6 +47,7 @@ struct rt_conn {
     MYSQL *m;
     rt_my_url u;       /* for the kill connection; the password is never printed */
     bool aux, mariadb; /* aux: the watcher's, never interrupted */
+    bool worker;       /* a walk's worker (side.c): the session's defaults, never interrupted */
     rt_err_kind err;   /* what the last error was */
     rt_tick_fn tick;
     void *tick_arg;
@@ -199,6 +201,25 @@ static rt_conn *mdb_connect_aux(zdm_arena *a, const char *url, const char **err)
     return connect_as(a, url, true, true, err);
 }
 
+/* A connection for work beside the walk in another thread (side.c): like the
+ * main one, but never the target of KILL QUERY on interrupt. */
+static rt_conn *worker_of(rt_conn *c)
+{
+    if (c)
+        c->worker = true;
+    return c;
+}
+
+static rt_conn *my_connect_worker(zdm_arena *a, const char *url, const char **err)
+{
+    return worker_of(connect_as(a, url, false, false, err));
+}
+
+static rt_conn *mdb_connect_worker(zdm_arena *a, const char *url, const char **err)
+{
+    return worker_of(connect_as(a, url, false, true, err));
+}
+
 static void my_close(rt_conn *c)
 {
     if (!c)
@@ -261,7 +282,7 @@ static bool fail(rt_conn *c, zdm_arena *a, const char *sql, const char **err)
  * own (the statement's connection is busy). */
 static void kill_pending(rt_conn *c)
 {
-    if (c->aux || cancel_requested <= kills_sent)
+    if (c->aux || c->worker || cancel_requested <= kills_sent)
         return;
     kills_sent = cancel_requested;
     if (!c->killer) {
@@ -422,7 +443,8 @@ static const char *skip_lexeme(const char *p)
 
 /* sql with each ?N (outside quotes and comments) replaced by parameter N as
  * an escaped string literal, each ?iN by parameter N as an integer (LIMIT
- * takes no expression), NULL for a NULL parameter. */
+ * takes no expression) and each ?oN by that integer less one (at least 0),
+ * NULL for a NULL parameter. */
 static const char *bind_params(rt_conn *c, zdm_arena *a, const char *sql, int n,
                                const char *const *params, const char **err)
 {
@@ -439,7 +461,7 @@ static const char *bind_params(rt_conn *c, zdm_arena *a, const char *sql, int n,
             zdm_buf_putc(&b, *p++);
             continue;
         }
-        bool integer = p[1] == 'i';
+        bool offset = p[1] == 'o', integer = p[1] == 'i' || offset;
         const char *num = p + 1 + integer;
         char *end;
         long k = strtol(num, &end, 10);
@@ -457,10 +479,11 @@ static const char *bind_params(rt_conn *c, zdm_arena *a, const char *sql, int n,
             long long x = strtoll(v, &ve, 10);
             if (ve == v || *ve) {
                 c->err = RT_ERR_OTHER;
-                *err = zdm_sprintf(a, "parameter ?i%ld is not an integer: '%s'", k, v);
+                *err = zdm_sprintf(a, "parameter ?%c%ld is not an integer: '%s'",
+                                   offset ? 'o' : 'i', k, v);
                 return NULL;
             }
-            zdm_buf_printf(&b, "%lld", x);
+            zdm_buf_printf(&b, "%lld", offset ? (x > 0 ? x - 1 : 0) : x);
         } else {
             size_t len = strlen(v);
             char *esc = zdm_alloc(a, 2 * len + 1);
@@ -580,6 +603,7 @@ const rt_driver rt_driver_mysql = {
     .accepts_url = my_accepts,
     .connect = my_connect,
     .connect_aux = my_connect_aux,
+    .connect_worker = my_connect_worker,
     .target_name = "mysql",
     MY_COMMON,
 };
@@ -589,6 +613,7 @@ const rt_driver rt_driver_mariadb = {
     .accepts_url = mdb_accepts,
     .connect = mdb_connect,
     .connect_aux = mdb_connect_aux,
+    .connect_worker = mdb_connect_worker,
     .target_name = "mariadb",
     MY_COMMON,
 };

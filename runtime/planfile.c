@@ -100,6 +100,9 @@ static const rt_backfill *walk(reader *r, const rt_json *b, const char *where)
     bf->check_what = opt_str(r, b, "check_what", where);
     bf->after_sql = opt_str(r, b, "after_sql", where);
     bf->open_end = rt_json_get(b, "open_end") && boolean(r, b, "open_end", where);
+    bf->check_beside = rt_json_get(b, "check_beside") && boolean(r, b, "check_beside", where);
+    bf->checked_sql = opt_str(r, b, "checked_sql", where);
+    bf->check_from_sql = opt_str(r, b, "check_from_sql", where);
     bf->batch = (uint64_t)num(r, b, "batch", 1e12, where);
     bf->pause_ms = num(r, b, "pause_ms", 3.6e6, where);
     if (bf->batch < 1 && !r->err)

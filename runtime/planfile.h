@@ -27,6 +27,8 @@ typedef struct rt_backfill {
     const char *check_sql, *check_what;      /* NULL: no check per batch */
     const char *after_sql;                   /* NULL: the batch is batch_sql alone */
     bool open_end;                           /* the last batch runs with to NULL */
+    bool check_beside;                       /* check_sql after the commit, beside the next batch */
+    const char *checked_sql, *check_from_sql; /* its recorded progress (check_beside) */
     uint64_t batch;             /* the plan's batch size */
     int64_t pause_ms;           /* the plan's pause between batches */
     /* A rollback's walk: what a batch does ("backfill" for a BACKFILL

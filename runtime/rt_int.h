@@ -118,26 +118,29 @@ bool rt_rollback_pieces_run(rt_session *s, size_t i, const char **err);
  * ordinal among the step's rollback walks (1, 2, ...). */
 const char *rt_rollback_walk_key(zdm_arena *a, const rt_step *st, size_t ordinal);
 
-/* vacuum.c: the vacuum between groups of batches on a worker connection in
- * its own thread. rt_vacuum_new is NULL when the driver has no worker
- * connection (the walk then vacuums on its own). */
-typedef struct rt_vacuum rt_vacuum;
-typedef struct rt_vacuum_result {
+/* side.c: one statement at a time beside a walk (a vacuum, a check of a
+ * committed batch) on a worker connection in its own thread. rt_side_new is
+ * NULL when the driver has no worker connection (the walk then does that
+ * work on its own connection). */
+typedef struct rt_side rt_side;
+typedef struct rt_side_result {
     bool ok;
     rt_err_kind kind;
-    const char *err;  /* valid until rt_vacuum_free */
+    const char *err;  /* valid until rt_side_free */
+    const char *cell; /* want_row: the first cell of the result (NULL: none, or NULL) */
     double secs;
-} rt_vacuum_result;
-rt_vacuum *rt_vacuum_new(const rt_driver *d, const char *url, const char *sql,
-                         int64_t lock_timeout_ms);
-/* Connects on first use, then starts the vacuum; false with *err when it
- * cannot. */
-bool rt_vacuum_start(rt_vacuum *v, const char **err);
-bool rt_vacuum_busy(rt_vacuum *v);
-/* The outcome of the vacuum started last, once it has finished (wait: until
- * it has); false when there is none to collect. */
-bool rt_vacuum_collect(rt_vacuum *v, bool wait, rt_vacuum_result *out);
-void rt_vacuum_free(rt_vacuum *v);
+} rt_side_result;
+rt_side *rt_side_new(const rt_driver *d, const char *url, int64_t lock_timeout_ms);
+/* Connects on first use, then starts sql: a query whose first cell is kept
+ * (want_row), or a statement under the lock timeout; false with *err when it
+ * cannot. sql and params must live until the statement is collected. */
+bool rt_side_start(rt_side *v, const char *sql, int nparams, const char *const *params,
+                   bool want_row, const char **err);
+bool rt_side_busy(rt_side *v);
+/* The outcome of the statement started last, once it has finished (wait:
+ * until it has); false when there is none to collect. */
+bool rt_side_collect(rt_side *v, bool wait, rt_side_result *out);
+void rt_side_free(rt_side *v);
 
 /* The lock watcher (watch.c): while a statement of a step that takes a
  * table lock runs longer than about its lock timeout, a second connection

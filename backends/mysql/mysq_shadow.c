@@ -202,7 +202,8 @@ static const char *create_shadow_sql(zdm_lower_ctx *cx, const mysq_shadow *sh)
                         "CREATE TABLE IF NOT EXISTS %I LIKE %I;\n"
                         "CREATE TABLE IF NOT EXISTS %I (id TINYINT PRIMARY KEY, hi BIGINT NOT "
                         "NULL) ENGINE=InnoDB;\n"
-                        "INSERT IGNORE INTO %I (id, hi) VALUES (1, -9223372036854775807);\n",
+                        "INSERT IGNORE INTO %I (id, hi) VALUES (1, -9223372036854775807), "
+                        "(2, -9223372036854775807);\n",
                         mysq_create_table_sql(cx, nt), sh->old, sh->t, sh->spare, sh->nw,
                         sh->cur, sh->cur);
 }

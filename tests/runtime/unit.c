@@ -384,15 +384,20 @@ static void test_plan_backfill(zdm_arena *a)
           "plan-backfill-walk", err);
     check(bf && bf->vacuum_sql && strcmp(bf->vacuum_sql, "VACUUM users") == 0, "plan-backfill-vacuum",
           bf && bf->vacuum_sql ? bf->vacuum_sql : "no vacuum_sql");
-    check(bf && !bf->check_sql && !bf->check_what && !bf->after_sql && !bf->open_end,
+    check(bf && !bf->check_sql && !bf->check_what && !bf->after_sql && !bf->open_end &&
+              !bf->check_beside && !bf->checked_sql && !bf->check_from_sql,
           "plan-backfill-one-statement", "an UPDATE walk read with a check, after_sql or open_end");
-    /* The MySQL shadow copy: a batch of three statements, the last one open-ended. */
+    /* The MySQL shadow copy: a batch of two statements, the last one
+     * open-ended, its check beside the next batch with its progress. */
     p = rt_plan_read(a, "tests/golden/mysql_int_bigint/expected/mariadb@10.11", &err);
     bf = p ? p->steps[2].backfill : NULL;
     check(bf && bf->open_end && strstr(bf->batch_sql, "INSERT IGNORE") && bf->check_sql &&
               strstr(bf->check_sql, "CRC32") && bf->check_what && bf->after_sql &&
               strstr(bf->after_sql, "zdm_cur_events"),
           "plan-backfill-copy-walk", err ? err : "no check_sql/after_sql/open_end in the copy");
+    check(bf && bf->check_beside && bf->checked_sql && strstr(bf->checked_sql, "WHERE id = 2") &&
+              bf->check_from_sql && strstr(bf->check_from_sql, "zdm_cur_events"),
+          "plan-backfill-copy-check-beside", "no check_beside/checked_sql/check_from_sql");
 }
 
 /* A rollback's pieces: backfill_existing's restore (a script, then the

@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS `zdm_new_events` (
 CREATE TABLE IF NOT EXISTS `zdm_old_events` LIKE `events`;
 CREATE TABLE IF NOT EXISTS `zdm_spare_events` LIKE `zdm_new_events`;
 CREATE TABLE IF NOT EXISTS `zdm_cur_events` (id TINYINT PRIMARY KEY, hi BIGINT NOT NULL) ENGINE=InnoDB;
-INSERT IGNORE INTO `zdm_cur_events` (id, hi) VALUES (1, -9223372036854775807);
+INSERT IGNORE INTO `zdm_cur_events` (id, hi) VALUES (1, -9223372036854775807), (2, -9223372036854775807);
 
 -- step 02 [expand] mirror triggers from events to zdm_new_events
 --   lock: exclusive metadata lock, briefly at start and end; outside a transaction block; retried on lock timeout

@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS `zdm_new_accounts` (
 CREATE TABLE IF NOT EXISTS `zdm_old_accounts` LIKE `accounts`;
 CREATE TABLE IF NOT EXISTS `zdm_spare_accounts` LIKE `zdm_new_accounts`;
 CREATE TABLE IF NOT EXISTS `zdm_cur_accounts` (id TINYINT PRIMARY KEY, hi BIGINT NOT NULL) ENGINE=InnoDB;
-INSERT IGNORE INTO `zdm_cur_accounts` (id, hi) VALUES (1, -9223372036854775807);
+INSERT IGNORE INTO `zdm_cur_accounts` (id, hi) VALUES (1, -9223372036854775807), (2, -9223372036854775807);
 
 -- step 02 [expand] mirror triggers from accounts to zdm_new_accounts
 --   lock: exclusive metadata lock, briefly at start and end; outside a transaction block; retried on lock timeout

@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS `zdm_new_orders` (
 CREATE TABLE IF NOT EXISTS `zdm_old_orders` LIKE `orders`;
 CREATE TABLE IF NOT EXISTS `zdm_spare_orders` LIKE `zdm_new_orders`;
 CREATE TABLE IF NOT EXISTS `zdm_cur_orders` (id TINYINT PRIMARY KEY, hi BIGINT NOT NULL) ENGINE=InnoDB;
-INSERT IGNORE INTO `zdm_cur_orders` (id, hi) VALUES (1, -9223372036854775807);
+INSERT IGNORE INTO `zdm_cur_orders` (id, hi) VALUES (1, -9223372036854775807), (2, -9223372036854775807);
 
 -- step 02 [expand] mirror triggers from orders to zdm_new_orders
 --   lock: exclusive metadata lock, briefly at start and end; outside a transaction block
