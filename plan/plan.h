@@ -145,6 +145,11 @@ typedef struct zdm_backfill_spec {
      *   quiet_sql  ()            -> the session setting that turns them off
      *                               (the runtime resets the session after the
      *                               walk); both NULL where that is not safe
+     *   session_sql ()           -> a session setting for the walk's
+     *                               connection, set when the walk starts
+     *                               and after each reset (NULL: none); it
+     *                               may only change how fast a batch
+     *                               commits, never what it writes
      * For a walk whose batch is more than one statement (NULL/false for a
      * plain UPDATE walk; only written to plan.json when set):
      *   check_sql  (lo, to)      -> one row, one boolean, run in the batch's
@@ -176,7 +181,7 @@ typedef struct zdm_backfill_spec {
      *                               resumed walk checks its committed
      *                               batches again before going on */
     const char *max_sql, *next_sql, *batch_sql, *vacuum_sql;
-    const char *quiet_check_sql, *quiet_sql;
+    const char *quiet_check_sql, *quiet_sql, *session_sql;
     /* A walk of a rollback (zdm_rollback_piece) says more; NULL in a BACKFILL
      * step's (plan.json leaves them out):
      *   verb       what a batch does, for the runtime's lines: "restore",

@@ -149,6 +149,8 @@ static void walk(json *j, const char *key, const zdm_backfill_spec *sp)
     kstr(j, "quiet_check_sql", sp->quiet_check_sql);
     kstr(j, "quiet_sql", sp->quiet_sql);
     /* Only where a walk has them, so every other plan.json stays as it was. */
+    if (sp->session_sql)
+        kstr(j, "session_sql", sp->session_sql);
     if (sp->check_sql)
         kstr(j, "check_sql", sp->check_sql);
     if (sp->check_what)

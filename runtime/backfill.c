@@ -356,6 +356,33 @@ static bool interrupted(rt_walk *w, const char **err)
     return false;
 }
 
+/* The plan's session setting for the walk (PostgreSQL: commits that do not
+ * wait for the WAL flush). A server that refuses it leaves the walk as it
+ * was, slower but as exact. The vacuum between batches sets it again after
+ * its reset. */
+bool rt__walk_session(rt_walk *w, bool say, const char **err)
+{
+    rt_session *s = w->s;
+    const char *serr = NULL;
+    if (!w->bf->session_sql)
+        return true;
+    if (s->d->exec_one(s->c, s->a, w->bf->session_sql, 0, &serr)) {
+        if (say)
+            rt__say(w, zdm_sprintf(s->a, "%s: the batches run with %s", w->name,
+                                   w->bf->session_sql));
+        return true;
+    }
+    if (s->d->last_error(s->c) == RT_ERR_CONNECTION) {
+        *err = serr;
+        return false;
+    }
+    if (say)
+        rt__say(w, zdm_sprintf(s->a, "%s: the server refused %s (%s): the batches run "
+                                     "without it", w->name, w->bf->session_sql,
+                               serr ? serr : "no answer"));
+    return true;
+}
+
 /* Triggers off for the walk's session when the plan says it is safe and the
  * table has no trigger but the walk's own sync trigger: that trigger would
  * only recompute, row by row, what the batch sets itself, and a BEFORE ROW
@@ -495,7 +522,8 @@ bool rt_walk_run(rt_session *s, size_t i, const rt_backfill *bf, const char *key
     if (ok) {
         estimate_total(&w);
         rt__vacuum_plan(&w);
-        ok = quiet_triggers(&w, err) && rt__check_catch_up(&w, err) && walk_batches(&w, err);
+        ok = rt__walk_session(&w, true, err) && quiet_triggers(&w, err) &&
+             rt__check_catch_up(&w, err) && walk_batches(&w, err);
         ok = rt__check_end(&w, ok, err);
         ok = rt__vacuum_end(&w, ok, err);
     }

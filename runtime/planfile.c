@@ -91,6 +91,7 @@ static const rt_backfill *walk(reader *r, const rt_json *b, const char *where)
     bf->vacuum_sql = opt_str(r, b, "vacuum_sql", where);
     bf->quiet_check_sql = opt_str(r, b, "quiet_check_sql", where);
     bf->quiet_sql = opt_str(r, b, "quiet_sql", where);
+    bf->session_sql = opt_str(r, b, "session_sql", where);
     bf->verb = opt_str(r, b, "verb", where);
     bf->verb = bf->verb ? bf->verb : "backfill";
     bf->guard_sql = opt_str(r, b, "guard_sql", where);

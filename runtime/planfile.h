@@ -24,6 +24,7 @@ typedef struct rt_backfill {
     const char *max_sql, *next_sql, *batch_sql;
     const char *vacuum_sql;     /* NULL: no vacuum between groups of batches */
     const char *quiet_check_sql, *quiet_sql; /* NULL: the batches fire the table's triggers */
+    const char *session_sql;                 /* NULL: the walk's session as it is */
     const char *check_sql, *check_what;      /* NULL: no check per batch */
     const char *after_sql;                   /* NULL: the batch is batch_sql alone */
     bool open_end;                           /* the last batch runs with to NULL */

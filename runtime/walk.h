@@ -44,6 +44,9 @@ bool rt__is_true(const char *v);
 void rt__say(rt_walk *w, const char *msg);
 /* With open_end: the open-ended last batch has run. */
 bool rt__last_done(const rt_walk *w);
+/* The plan's session_sql on the walk's connection (say: a line saying so).
+ * False with *err only when the connection is gone. */
+bool rt__walk_session(rt_walk *w, bool say, const char **err);
 
 /* walk_vacuum.c: the group size between vacuums (from the row estimate),
  * after each batch the vacuum that is due, and at the end the last one's

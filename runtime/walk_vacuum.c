@@ -85,7 +85,10 @@ static bool vacuum_here(rt_walk *w, const char **err)
         *err = ignored;
         return false;
     }
-    /* The reset turned the triggers back on: off again for the next batches. */
+    /* The reset turned the triggers back on and the session setting off:
+     * as they were for the next batches. */
+    if (!rt__walk_session(w, false, err))
+        return false;
     if (w->quiet && !d->exec_one(s->c, s->a, w->bf->quiet_sql, 0, &ignored)) {
         if (d->last_error(s->c) == RT_ERR_CONNECTION) {
             *err = ignored;

@@ -405,10 +405,11 @@ run_phases() { # DB COUNT TAG
 }
 
 # ---- (d) the forward run under load ------------------------------------------------
-# The stall bound, and a blocker that outlasts it by 2 s (unless the case says).
+# The stall bound, and a blocker that outlasts it by 1 s (unless the case
+# says): a step that conflicts with it times out at least once and retries.
 lt=$(lock_timeout_ms "$out") || lt=
 if [ -z "$BLOCKER_SECONDS" ]; then
-	BLOCKER_SECONDS=$(awk -v l="${lt:-1000}" 'BEGIN { printf "%.1f\n", l / 1000 + 2 }')
+	BLOCKER_SECONDS=$(awk -v l="${lt:-1000}" 'BEGIN { printf "%.1f\n", l / 1000 + 1 }')
 fi
 a=${dbp}_a
 new_db "$a" "$base"
