@@ -17,6 +17,9 @@
 #                     zdm-pmwN  the same plan with every concurrent index build
 #                             run under `SET max_parallel_maintenance_workers = N`
 #                             (replacing the plan's own setting, if any)
+#                     zdm-nosession  the plan with its walks' session_sql
+#                             taken out: the backfill's commits wait for the
+#                             WAL flush, as before it existed
 #                     zdm@TAG  `zdm run` of the plan with the server settings of
 #                             $BENCH_OPTS_TAG for zdm's own sessions (PGOPTIONS,
 #                             e.g. "-c wal_compression=on") and the extra
@@ -190,6 +193,11 @@ pmw_plan() { # N DIR: the plan with every concurrent build under max_parallel_ma
 		"$OUT/plan/plan.json" >"$2/plan/plan.json"
 }
 
+nosession_plan() { # DIR: the plan with its walks' session setting taken out (before session_sql)
+	cp -r "$OUT/plan" "$1/plan"
+	sed 's/"session_sql": "[^"]*"/"session_sql": null/' "$OUT/plan/plan.json" >"$1/plan/plan.json"
+}
+
 report="$OUT/headline.md"
 steps_md=
 rows_md=
@@ -210,6 +218,7 @@ for v in $VARIANTS; do
 	naive) naive_run "$db" "$dir" ;;
 	zdm) zdm_run "$db" "$dir" "$OUT/plan" ;;
 	zdm-pmw[0-9]*) pmw_plan "${v#zdm-pmw}" "$dir"; zdm_run "$db" "$dir" "$dir/plan" ;;
+	zdm-nosession) nosession_plan "$dir"; zdm_run "$db" "$dir" "$dir/plan" ;;
 	zdm@[A-Za-z0-9_]*)
 		tag=${v#zdm@}
 		eval "zo=\${BENCH_OPTS_$tag:-} zf=\${BENCH_FLAGS_$tag:-}"

@@ -149,7 +149,8 @@ typedef struct zdm_backfill_spec {
      *                               connection, set when the walk starts
      *                               and after each reset (NULL: none); it
      *                               may only change how fast a batch
-     *                               commits, never what it writes
+     *                               commits, never what it writes (only
+     *                               written to plan.json when set)
      * For a walk whose batch is more than one statement (NULL/false for a
      * plain UPDATE walk; only written to plan.json when set):
      *   check_sql  (lo, to)      -> one row, one boolean, run in the batch's

@@ -116,6 +116,16 @@ static bool session(rt_conn *c)
                                           : "SET application_name = 'zdm'");
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     PQclear(r);
+    /* zdm's own reads (verify_pre's duplicate check groups the whole table)
+     * in one process, so they leave the application's writers the other
+     * cores: at 40M rows on 2 cores the check took 51-55 s instead of 37-45 s
+     * but let 0 and 60 writer transactions pass 1 s instead of 132 and 148
+     * (docs/benchmarks.md). The plan's index builds have their own setting. */
+    if (ok && !c->aux) {
+        r = PQexec(c->pg, "SET max_parallel_workers_per_gather = 0");
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+    }
     if (ok && PQserverVersion(c->pg) >= 140000) {
         r = PQexec(c->pg, "SET client_connection_check_interval = '1s'");
         ok = PQresultStatus(r) == PGRES_COMMAND_OK;

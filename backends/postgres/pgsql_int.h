@@ -235,10 +235,9 @@ const char *pgsql_moves_todo_sql(zdm_lower_ctx *cx, const pgsql_sync *sy);
 zdm_backfill_spec *pgsql_native_spec(zdm_lower_ctx *cx, const zdm_name *t, const char *key,
                                      const char *key_type, const char *set_sql,
                                      const char *filter_sql);
-/* A walk's max_sql, next_sql (over column k, of type kt, of rel) and
- * session_sql; returns
- * a batch's range condition ($1 the cursor, $2 its last key) on key_sql,
- * the key as the batch statement names it. */
+/* A walk's max_sql and next_sql (over column k, of type kt, of rel) and its
+ * session_sql; returns a batch's range condition ($1 the cursor, $2 its
+ * last key) on key_sql, the key as the batch statement names it. */
 const char *pgsql_walk_keys(zdm_lower_ctx *cx, zdm_backfill_spec *sp, const zdm_name *rel,
                             const char *k, const char *kt, const char *key_sql);
 /* The native walk of a table's moves fill (set: every move's dst; rows to
